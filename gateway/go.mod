@@ -1,0 +1,3 @@
+module github.com/hybridkit/hybridkit/gateway
+
+go 1.25.0

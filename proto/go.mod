@@ -1,0 +1,3 @@
+module github.com/hybridkit/hybridkit/proto
+
+go 1.25.0

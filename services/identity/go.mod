@@ -1,0 +1,3 @@
+module github.com/hybridkit/hybridkit/services/identity
+
+go 1.25.0
