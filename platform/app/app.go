@@ -22,6 +22,7 @@ import (
 	"github.com/hybridkit/hybridkit/platform/grpcserver"
 	"github.com/hybridkit/hybridkit/platform/logging"
 	"github.com/hybridkit/hybridkit/platform/metrics"
+	"github.com/hybridkit/hybridkit/platform/store"
 )
 
 // Runtime is what a program's Run receives: the shared logger and metrics.
@@ -31,6 +32,13 @@ type Runtime struct {
 	Registry *prometheus.Registry
 	// GRPCMetrics is shared by every gRPC server of the process; it is registered on Registry.
 	GRPCMetrics *grpcprom.ServerMetrics
+	// Store is the state store, when the program asked for one.
+	Store *store.Store
+}
+
+// Deps returns the server dependencies a service's Run takes.
+func (rt *Runtime) Deps() grpcserver.Deps {
+	return grpcserver.Deps{Logger: rt.Logger, Metrics: rt.GRPCMetrics}
 }
 
 // Program describes one runnable program.
@@ -41,6 +49,8 @@ type Program struct {
 	DefaultMetricsAddr string
 	// Flags registers the program's own flags.
 	Flags func(fs *flag.FlagSet)
+	// Store asks for the --store flag and an open store in Runtime.
+	Store bool
 	// Run runs until ctx ends.
 	Run func(ctx context.Context, rt *Runtime) error
 }
@@ -64,6 +74,10 @@ func (p Program) Execute(ctx context.Context, args []string, logOut io.Writer) e
 	fs := flag.NewFlagSet(p.Name, flag.ContinueOnError)
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	metricsAddr := fs.String("metrics-addr", p.DefaultMetricsAddr, "Prometheus /metrics listen address (empty: off)")
+	var dsn string
+	if p.Store {
+		fs.StringVar(&dsn, "store", "sqlite:hybridkit.db", "state store: sqlite:PATH, or postgres://... (keep the password in the environment: HYBRIDKIT_STORE)")
+	}
 	if p.Flags != nil {
 		p.Flags(fs)
 	}
@@ -77,6 +91,15 @@ func (p Program) Execute(ctx context.Context, args []string, logOut io.Writer) e
 	rt := &Runtime{Logger: logger, Registry: metrics.NewRegistry(), GRPCMetrics: grpcserver.NewMetrics()}
 	if err := rt.Registry.Register(rt.GRPCMetrics); err != nil {
 		return err
+	}
+
+	if p.Store {
+		st, err := store.Open(ctx, dsn, store.WithLogger(logger))
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		rt.Store = st
 	}
 
 	ctx, cancel := context.WithCancel(ctx)

@@ -55,11 +55,8 @@ func (c *Config) Flags(fs *flag.FlagSet, prefix, defaultAddr string) {
 // that says what is wrong, or nil.
 type Validator func(req any) error
 
-// Options are a Server's dependencies.
-type Options struct {
-	Config
-	// Name names the service in logs.
-	Name string
+// Deps are the dependencies every service passes through to its server unchanged.
+type Deps struct {
 	// Logger receives the access log and errors. Required.
 	Logger *slog.Logger
 	// Metrics is the gRPC server metrics collector; share one between servers of one process.
@@ -70,10 +67,18 @@ type Options struct {
 	// Authenticate checks a call's credentials and returns the context handlers see. Nil allows every
 	// call (the security issue wires tokens here). Health checks never reach it.
 	Authenticate auth.AuthFunc
-	// Validators check requests by full method name (/package.Service/Method).
-	Validators map[string]Validator
 	// Listener, when set, is used instead of listening on Addr (tests use 127.0.0.1:0).
 	Listener net.Listener
+}
+
+// Options are a Server's configuration and dependencies.
+type Options struct {
+	Config
+	Deps
+	// Name names the service in logs.
+	Name string
+	// Validators check requests by full method name (/package.Service/Method).
+	Validators map[string]Validator
 	// Ready, when set, must succeed before health reports SERVING.
 	Ready func(context.Context) error
 }

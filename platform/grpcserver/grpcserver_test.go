@@ -103,11 +103,9 @@ func TestServerLifecycle(t *testing.T) {
 	readyGate := make(chan struct{})
 	ts := &testServer{release: make(chan struct{}), started: make(chan struct{})}
 	srv, err := New(Options{
-		Config:     Config{ShutdownDelay: 200 * time.Millisecond, ShutdownTimeout: 5 * time.Second},
-		Name:       "test",
-		Logger:     slog.New(slog.NewJSONHandler(&logs, nil)),
-		Registerer: reg,
-		Listener:   lis,
+		Config: Config{ShutdownDelay: 200 * time.Millisecond, ShutdownTimeout: 5 * time.Second},
+		Name:   "test",
+		Deps:   Deps{Logger: slog.New(slog.NewJSONHandler(&logs, nil)), Registerer: reg, Listener: lis},
 		Validators: map[string]Validator{"/" + svcName + "/Echo": func(req any) error {
 			if req.(*wrapperspb.StringValue).GetValue() == "" {
 				return rpcerr.BadRequest(rpcerr.FieldViolation{Field: "value", Description: "must not be empty"})

@@ -79,11 +79,12 @@ func (Direction) EnumDescriptor() ([]byte, []int) {
 // UploadLogsRequest is one message of an upload stream.
 type UploadLogsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Payload is either the upload's metadata (first message only) or a piece of content.
+	// Payload is the upload's metadata (first message only), the start of a file, or content.
 	//
 	// Types that are valid to be assigned to Payload:
 	//
 	//	*UploadLogsRequest_Metadata
+	//	*UploadLogsRequest_File
 	//	*UploadLogsRequest_Chunk
 	Payload       isUploadLogsRequest_Payload `protobuf_oneof:"payload"`
 	unknownFields protoimpl.UnknownFields
@@ -136,6 +137,15 @@ func (x *UploadLogsRequest) GetMetadata() *UploadMetadata {
 	return nil
 }
 
+func (x *UploadLogsRequest) GetFile() *UploadFile {
+	if x != nil {
+		if x, ok := x.Payload.(*UploadLogsRequest_File); ok {
+			return x.File
+		}
+	}
+	return nil
+}
+
 func (x *UploadLogsRequest) GetChunk() []byte {
 	if x != nil {
 		if x, ok := x.Payload.(*UploadLogsRequest_Chunk); ok {
@@ -150,27 +160,31 @@ type isUploadLogsRequest_Payload interface {
 }
 
 type UploadLogsRequest_Metadata struct {
-	// Metadata describes the upload; it must be the first message when present.
+	// Metadata describes the upload; only the first message may carry it.
 	Metadata *UploadMetadata `protobuf:"bytes,1,opt,name=metadata,proto3,oneof"`
 }
 
+type UploadLogsRequest_File struct {
+	// File starts the next file; the chunks that follow are its content.
+	File *UploadFile `protobuf:"bytes,3,opt,name=file,proto3,oneof"`
+}
+
 type UploadLogsRequest_Chunk struct {
-	// Chunk is the next piece of the file's bytes (at most 4 MiB per message).
+	// Chunk is the next piece of the current file's bytes (at most 4 MiB per message).
 	Chunk []byte `protobuf:"bytes,2,opt,name=chunk,proto3,oneof"`
 }
 
 func (*UploadLogsRequest_Metadata) isUploadLogsRequest_Payload() {}
+
+func (*UploadLogsRequest_File) isUploadLogsRequest_Payload() {}
 
 func (*UploadLogsRequest_Chunk) isUploadLogsRequest_Payload() {}
 
 // UploadMetadata describes an upload.
 type UploadMetadata struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// File name of the upload, such as RECV2026112509-1.LOG, logs.zip or SEND20261125.LOG.gz; it
-	// tells the direction when the log has no #Log-type header.
-	FileName string `protobuf:"bytes,1,opt,name=file_name,json=fileName,proto3" json:"file_name,omitempty"`
-	// Display name shown in reports and listings; defaults to the file name.
-	DisplayName   string `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	// Display name shown in reports and listings; defaults to the first file's name.
+	DisplayName   string `protobuf:"bytes,1,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -205,16 +219,56 @@ func (*UploadMetadata) Descriptor() ([]byte, []int) {
 	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{1}
 }
 
-func (x *UploadMetadata) GetFileName() string {
+func (x *UploadMetadata) GetDisplayName() string {
 	if x != nil {
-		return x.FileName
+		return x.DisplayName
 	}
 	return ""
 }
 
-func (x *UploadMetadata) GetDisplayName() string {
+// UploadFile starts one file of an upload.
+type UploadFile struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// File name, such as RECV2026112509-1.LOG, logs.zip or SEND20261125.LOG.gz; it tells the
+	// direction when the log has no #Log-type header, and the format (.gz, .zip) by its content.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UploadFile) Reset() {
+	*x = UploadFile{}
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UploadFile) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UploadFile) ProtoMessage() {}
+
+func (x *UploadFile) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[2]
 	if x != nil {
-		return x.DisplayName
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UploadFile.ProtoReflect.Descriptor instead.
+func (*UploadFile) Descriptor() ([]byte, []int) {
+	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *UploadFile) GetName() string {
+	if x != nil {
+		return x.Name
 	}
 	return ""
 }
@@ -230,7 +284,7 @@ type UploadLogsResponse struct {
 
 func (x *UploadLogsResponse) Reset() {
 	*x = UploadLogsResponse{}
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[2]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -242,7 +296,7 @@ func (x *UploadLogsResponse) String() string {
 func (*UploadLogsResponse) ProtoMessage() {}
 
 func (x *UploadLogsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[2]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -255,7 +309,7 @@ func (x *UploadLogsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UploadLogsResponse.ProtoReflect.Descriptor instead.
 func (*UploadLogsResponse) Descriptor() ([]byte, []int) {
-	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{2}
+	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *UploadLogsResponse) GetAnalysis() *Analysis {
@@ -276,7 +330,7 @@ type GetAnalysisRequest struct {
 
 func (x *GetAnalysisRequest) Reset() {
 	*x = GetAnalysisRequest{}
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[3]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -288,7 +342,7 @@ func (x *GetAnalysisRequest) String() string {
 func (*GetAnalysisRequest) ProtoMessage() {}
 
 func (x *GetAnalysisRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[3]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -301,7 +355,7 @@ func (x *GetAnalysisRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAnalysisRequest.ProtoReflect.Descriptor instead.
 func (*GetAnalysisRequest) Descriptor() ([]byte, []int) {
-	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{3}
+	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *GetAnalysisRequest) GetName() string {
@@ -322,7 +376,7 @@ type GetAnalysisResponse struct {
 
 func (x *GetAnalysisResponse) Reset() {
 	*x = GetAnalysisResponse{}
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[4]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -334,7 +388,7 @@ func (x *GetAnalysisResponse) String() string {
 func (*GetAnalysisResponse) ProtoMessage() {}
 
 func (x *GetAnalysisResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[4]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -347,7 +401,7 @@ func (x *GetAnalysisResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAnalysisResponse.ProtoReflect.Descriptor instead.
 func (*GetAnalysisResponse) Descriptor() ([]byte, []int) {
-	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{4}
+	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *GetAnalysisResponse) GetAnalysis() *Analysis {
@@ -370,7 +424,7 @@ type ListAnalysesRequest struct {
 
 func (x *ListAnalysesRequest) Reset() {
 	*x = ListAnalysesRequest{}
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[5]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -382,7 +436,7 @@ func (x *ListAnalysesRequest) String() string {
 func (*ListAnalysesRequest) ProtoMessage() {}
 
 func (x *ListAnalysesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[5]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -395,7 +449,7 @@ func (x *ListAnalysesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAnalysesRequest.ProtoReflect.Descriptor instead.
 func (*ListAnalysesRequest) Descriptor() ([]byte, []int) {
-	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{5}
+	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ListAnalysesRequest) GetPageSize() int32 {
@@ -425,7 +479,7 @@ type ListAnalysesResponse struct {
 
 func (x *ListAnalysesResponse) Reset() {
 	*x = ListAnalysesResponse{}
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[6]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -437,7 +491,7 @@ func (x *ListAnalysesResponse) String() string {
 func (*ListAnalysesResponse) ProtoMessage() {}
 
 func (x *ListAnalysesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[6]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -450,7 +504,7 @@ func (x *ListAnalysesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAnalysesResponse.ProtoReflect.Descriptor instead.
 func (*ListAnalysesResponse) Descriptor() ([]byte, []int) {
-	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{6}
+	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ListAnalysesResponse) GetAnalyses() []*Analysis {
@@ -496,7 +550,7 @@ type OutcomeCounts struct {
 
 func (x *OutcomeCounts) Reset() {
 	*x = OutcomeCounts{}
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[7]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -508,7 +562,7 @@ func (x *OutcomeCounts) String() string {
 func (*OutcomeCounts) ProtoMessage() {}
 
 func (x *OutcomeCounts) ProtoReflect() protoreflect.Message {
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[7]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -521,7 +575,7 @@ func (x *OutcomeCounts) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OutcomeCounts.ProtoReflect.Descriptor instead.
 func (*OutcomeCounts) Descriptor() ([]byte, []int) {
-	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{7}
+	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *OutcomeCounts) GetNone() int64 {
@@ -635,7 +689,7 @@ type Analysis struct {
 
 func (x *Analysis) Reset() {
 	*x = Analysis{}
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[8]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -647,7 +701,7 @@ func (x *Analysis) String() string {
 func (*Analysis) ProtoMessage() {}
 
 func (x *Analysis) ProtoReflect() protoreflect.Message {
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[8]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -660,7 +714,7 @@ func (x *Analysis) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Analysis.ProtoReflect.Descriptor instead.
 func (*Analysis) Descriptor() ([]byte, []int) {
-	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{8}
+	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Analysis) GetName() string {
@@ -788,7 +842,7 @@ type DirectionTotals struct {
 
 func (x *DirectionTotals) Reset() {
 	*x = DirectionTotals{}
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[9]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -800,7 +854,7 @@ func (x *DirectionTotals) String() string {
 func (*DirectionTotals) ProtoMessage() {}
 
 func (x *DirectionTotals) ProtoReflect() protoreflect.Message {
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[9]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -813,7 +867,7 @@ func (x *DirectionTotals) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DirectionTotals.ProtoReflect.Descriptor instead.
 func (*DirectionTotals) Descriptor() ([]byte, []int) {
-	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{9}
+	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *DirectionTotals) GetDirection() Direction {
@@ -845,7 +899,7 @@ type GroupSummary struct {
 
 func (x *GroupSummary) Reset() {
 	*x = GroupSummary{}
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[10]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -857,7 +911,7 @@ func (x *GroupSummary) String() string {
 func (*GroupSummary) ProtoMessage() {}
 
 func (x *GroupSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[10]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -870,7 +924,7 @@ func (x *GroupSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupSummary.ProtoReflect.Descriptor instead.
 func (*GroupSummary) Descriptor() ([]byte, []int) {
-	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{10}
+	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *GroupSummary) GetDirection() Direction {
@@ -917,7 +971,7 @@ type RemoteSummary struct {
 
 func (x *RemoteSummary) Reset() {
 	*x = RemoteSummary{}
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[11]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -929,7 +983,7 @@ func (x *RemoteSummary) String() string {
 func (*RemoteSummary) ProtoMessage() {}
 
 func (x *RemoteSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[11]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -942,7 +996,7 @@ func (x *RemoteSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoteSummary.ProtoReflect.Descriptor instead.
 func (*RemoteSummary) Descriptor() ([]byte, []int) {
-	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{11}
+	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *RemoteSummary) GetDirection() Direction {
@@ -1009,7 +1063,7 @@ type DaySummary struct {
 
 func (x *DaySummary) Reset() {
 	*x = DaySummary{}
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[12]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1021,7 +1075,7 @@ func (x *DaySummary) String() string {
 func (*DaySummary) ProtoMessage() {}
 
 func (x *DaySummary) ProtoReflect() protoreflect.Message {
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[12]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1034,7 +1088,7 @@ func (x *DaySummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DaySummary.ProtoReflect.Descriptor instead.
 func (*DaySummary) Descriptor() ([]byte, []int) {
-	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{12}
+	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *DaySummary) GetDay() string {
@@ -1083,7 +1137,7 @@ type CipherSummary struct {
 
 func (x *CipherSummary) Reset() {
 	*x = CipherSummary{}
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[13]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1095,7 +1149,7 @@ func (x *CipherSummary) String() string {
 func (*CipherSummary) ProtoMessage() {}
 
 func (x *CipherSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[13]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1108,7 +1162,7 @@ func (x *CipherSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CipherSummary.ProtoReflect.Descriptor instead.
 func (*CipherSummary) Descriptor() ([]byte, []int) {
-	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{13}
+	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *CipherSummary) GetProtocol() string {
@@ -1182,7 +1236,7 @@ type CertificateSummary struct {
 
 func (x *CertificateSummary) Reset() {
 	*x = CertificateSummary{}
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[14]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1194,7 +1248,7 @@ func (x *CertificateSummary) String() string {
 func (*CertificateSummary) ProtoMessage() {}
 
 func (x *CertificateSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[14]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1207,7 +1261,7 @@ func (x *CertificateSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CertificateSummary.ProtoReflect.Descriptor instead.
 func (*CertificateSummary) Descriptor() ([]byte, []int) {
-	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{14}
+	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *CertificateSummary) GetThumbprint() string {
@@ -1246,7 +1300,7 @@ type MalformedLine struct {
 
 func (x *MalformedLine) Reset() {
 	*x = MalformedLine{}
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[15]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1258,7 +1312,7 @@ func (x *MalformedLine) String() string {
 func (*MalformedLine) ProtoMessage() {}
 
 func (x *MalformedLine) ProtoReflect() protoreflect.Message {
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[15]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1271,7 +1325,7 @@ func (x *MalformedLine) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MalformedLine.ProtoReflect.Descriptor instead.
 func (*MalformedLine) Descriptor() ([]byte, []int) {
-	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{15}
+	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *MalformedLine) GetFile() string {
@@ -1299,14 +1353,17 @@ var File_hybridkit_tlsanalysis_v1_tlsanalysis_proto protoreflect.FileDescriptor
 
 const file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDesc = "" +
 	"\n" +
-	"*hybridkit/tlsanalysis/v1/tlsanalysis.proto\x12\x18hybridkit.tlsanalysis.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"~\n" +
+	"*hybridkit/tlsanalysis/v1/tlsanalysis.proto\x12\x18hybridkit.tlsanalysis.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xba\x01\n" +
 	"\x11UploadLogsRequest\x12F\n" +
-	"\bmetadata\x18\x01 \x01(\v2(.hybridkit.tlsanalysis.v1.UploadMetadataH\x00R\bmetadata\x12\x16\n" +
+	"\bmetadata\x18\x01 \x01(\v2(.hybridkit.tlsanalysis.v1.UploadMetadataH\x00R\bmetadata\x12:\n" +
+	"\x04file\x18\x03 \x01(\v2$.hybridkit.tlsanalysis.v1.UploadFileH\x00R\x04file\x12\x16\n" +
 	"\x05chunk\x18\x02 \x01(\fH\x00R\x05chunkB\t\n" +
-	"\apayload\"P\n" +
-	"\x0eUploadMetadata\x12\x1b\n" +
-	"\tfile_name\x18\x01 \x01(\tR\bfileName\x12!\n" +
-	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\"T\n" +
+	"\apayload\"3\n" +
+	"\x0eUploadMetadata\x12!\n" +
+	"\fdisplay_name\x18\x01 \x01(\tR\vdisplayName\" \n" +
+	"\n" +
+	"UploadFile\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"T\n" +
 	"\x12UploadLogsResponse\x12>\n" +
 	"\banalysis\x18\x01 \x01(\v2\".hybridkit.tlsanalysis.v1.AnalysisR\banalysis\"(\n" +
 	"\x12GetAnalysisRequest\x12\x12\n" +
@@ -1425,63 +1482,65 @@ func file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP() []byte {
 }
 
 var file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_goTypes = []any{
 	(Direction)(0),                // 0: hybridkit.tlsanalysis.v1.Direction
 	(*UploadLogsRequest)(nil),     // 1: hybridkit.tlsanalysis.v1.UploadLogsRequest
 	(*UploadMetadata)(nil),        // 2: hybridkit.tlsanalysis.v1.UploadMetadata
-	(*UploadLogsResponse)(nil),    // 3: hybridkit.tlsanalysis.v1.UploadLogsResponse
-	(*GetAnalysisRequest)(nil),    // 4: hybridkit.tlsanalysis.v1.GetAnalysisRequest
-	(*GetAnalysisResponse)(nil),   // 5: hybridkit.tlsanalysis.v1.GetAnalysisResponse
-	(*ListAnalysesRequest)(nil),   // 6: hybridkit.tlsanalysis.v1.ListAnalysesRequest
-	(*ListAnalysesResponse)(nil),  // 7: hybridkit.tlsanalysis.v1.ListAnalysesResponse
-	(*OutcomeCounts)(nil),         // 8: hybridkit.tlsanalysis.v1.OutcomeCounts
-	(*Analysis)(nil),              // 9: hybridkit.tlsanalysis.v1.Analysis
-	(*DirectionTotals)(nil),       // 10: hybridkit.tlsanalysis.v1.DirectionTotals
-	(*GroupSummary)(nil),          // 11: hybridkit.tlsanalysis.v1.GroupSummary
-	(*RemoteSummary)(nil),         // 12: hybridkit.tlsanalysis.v1.RemoteSummary
-	(*DaySummary)(nil),            // 13: hybridkit.tlsanalysis.v1.DaySummary
-	(*CipherSummary)(nil),         // 14: hybridkit.tlsanalysis.v1.CipherSummary
-	(*CertificateSummary)(nil),    // 15: hybridkit.tlsanalysis.v1.CertificateSummary
-	(*MalformedLine)(nil),         // 16: hybridkit.tlsanalysis.v1.MalformedLine
-	nil,                           // 17: hybridkit.tlsanalysis.v1.Analysis.UnknownProtocolsEntry
-	(*timestamppb.Timestamp)(nil), // 18: google.protobuf.Timestamp
+	(*UploadFile)(nil),            // 3: hybridkit.tlsanalysis.v1.UploadFile
+	(*UploadLogsResponse)(nil),    // 4: hybridkit.tlsanalysis.v1.UploadLogsResponse
+	(*GetAnalysisRequest)(nil),    // 5: hybridkit.tlsanalysis.v1.GetAnalysisRequest
+	(*GetAnalysisResponse)(nil),   // 6: hybridkit.tlsanalysis.v1.GetAnalysisResponse
+	(*ListAnalysesRequest)(nil),   // 7: hybridkit.tlsanalysis.v1.ListAnalysesRequest
+	(*ListAnalysesResponse)(nil),  // 8: hybridkit.tlsanalysis.v1.ListAnalysesResponse
+	(*OutcomeCounts)(nil),         // 9: hybridkit.tlsanalysis.v1.OutcomeCounts
+	(*Analysis)(nil),              // 10: hybridkit.tlsanalysis.v1.Analysis
+	(*DirectionTotals)(nil),       // 11: hybridkit.tlsanalysis.v1.DirectionTotals
+	(*GroupSummary)(nil),          // 12: hybridkit.tlsanalysis.v1.GroupSummary
+	(*RemoteSummary)(nil),         // 13: hybridkit.tlsanalysis.v1.RemoteSummary
+	(*DaySummary)(nil),            // 14: hybridkit.tlsanalysis.v1.DaySummary
+	(*CipherSummary)(nil),         // 15: hybridkit.tlsanalysis.v1.CipherSummary
+	(*CertificateSummary)(nil),    // 16: hybridkit.tlsanalysis.v1.CertificateSummary
+	(*MalformedLine)(nil),         // 17: hybridkit.tlsanalysis.v1.MalformedLine
+	nil,                           // 18: hybridkit.tlsanalysis.v1.Analysis.UnknownProtocolsEntry
+	(*timestamppb.Timestamp)(nil), // 19: google.protobuf.Timestamp
 }
 var file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_depIdxs = []int32{
 	2,  // 0: hybridkit.tlsanalysis.v1.UploadLogsRequest.metadata:type_name -> hybridkit.tlsanalysis.v1.UploadMetadata
-	9,  // 1: hybridkit.tlsanalysis.v1.UploadLogsResponse.analysis:type_name -> hybridkit.tlsanalysis.v1.Analysis
-	9,  // 2: hybridkit.tlsanalysis.v1.GetAnalysisResponse.analysis:type_name -> hybridkit.tlsanalysis.v1.Analysis
-	9,  // 3: hybridkit.tlsanalysis.v1.ListAnalysesResponse.analyses:type_name -> hybridkit.tlsanalysis.v1.Analysis
-	18, // 4: hybridkit.tlsanalysis.v1.Analysis.create_time:type_name -> google.protobuf.Timestamp
-	10, // 5: hybridkit.tlsanalysis.v1.Analysis.totals:type_name -> hybridkit.tlsanalysis.v1.DirectionTotals
-	11, // 6: hybridkit.tlsanalysis.v1.Analysis.connectors:type_name -> hybridkit.tlsanalysis.v1.GroupSummary
-	12, // 7: hybridkit.tlsanalysis.v1.Analysis.remotes:type_name -> hybridkit.tlsanalysis.v1.RemoteSummary
-	13, // 8: hybridkit.tlsanalysis.v1.Analysis.days:type_name -> hybridkit.tlsanalysis.v1.DaySummary
-	14, // 9: hybridkit.tlsanalysis.v1.Analysis.ciphers:type_name -> hybridkit.tlsanalysis.v1.CipherSummary
-	15, // 10: hybridkit.tlsanalysis.v1.Analysis.certificates:type_name -> hybridkit.tlsanalysis.v1.CertificateSummary
-	16, // 11: hybridkit.tlsanalysis.v1.Analysis.malformed:type_name -> hybridkit.tlsanalysis.v1.MalformedLine
-	17, // 12: hybridkit.tlsanalysis.v1.Analysis.unknown_protocols:type_name -> hybridkit.tlsanalysis.v1.Analysis.UnknownProtocolsEntry
-	0,  // 13: hybridkit.tlsanalysis.v1.DirectionTotals.direction:type_name -> hybridkit.tlsanalysis.v1.Direction
-	8,  // 14: hybridkit.tlsanalysis.v1.DirectionTotals.counts:type_name -> hybridkit.tlsanalysis.v1.OutcomeCounts
-	0,  // 15: hybridkit.tlsanalysis.v1.GroupSummary.direction:type_name -> hybridkit.tlsanalysis.v1.Direction
-	8,  // 16: hybridkit.tlsanalysis.v1.GroupSummary.counts:type_name -> hybridkit.tlsanalysis.v1.OutcomeCounts
-	0,  // 17: hybridkit.tlsanalysis.v1.RemoteSummary.direction:type_name -> hybridkit.tlsanalysis.v1.Direction
-	18, // 18: hybridkit.tlsanalysis.v1.RemoteSummary.first_seen:type_name -> google.protobuf.Timestamp
-	18, // 19: hybridkit.tlsanalysis.v1.RemoteSummary.last_seen:type_name -> google.protobuf.Timestamp
-	8,  // 20: hybridkit.tlsanalysis.v1.RemoteSummary.counts:type_name -> hybridkit.tlsanalysis.v1.OutcomeCounts
-	0,  // 21: hybridkit.tlsanalysis.v1.DaySummary.direction:type_name -> hybridkit.tlsanalysis.v1.Direction
-	8,  // 22: hybridkit.tlsanalysis.v1.DaySummary.counts:type_name -> hybridkit.tlsanalysis.v1.OutcomeCounts
-	1,  // 23: hybridkit.tlsanalysis.v1.TlsAnalysisService.UploadLogs:input_type -> hybridkit.tlsanalysis.v1.UploadLogsRequest
-	4,  // 24: hybridkit.tlsanalysis.v1.TlsAnalysisService.GetAnalysis:input_type -> hybridkit.tlsanalysis.v1.GetAnalysisRequest
-	6,  // 25: hybridkit.tlsanalysis.v1.TlsAnalysisService.ListAnalyses:input_type -> hybridkit.tlsanalysis.v1.ListAnalysesRequest
-	3,  // 26: hybridkit.tlsanalysis.v1.TlsAnalysisService.UploadLogs:output_type -> hybridkit.tlsanalysis.v1.UploadLogsResponse
-	5,  // 27: hybridkit.tlsanalysis.v1.TlsAnalysisService.GetAnalysis:output_type -> hybridkit.tlsanalysis.v1.GetAnalysisResponse
-	7,  // 28: hybridkit.tlsanalysis.v1.TlsAnalysisService.ListAnalyses:output_type -> hybridkit.tlsanalysis.v1.ListAnalysesResponse
-	26, // [26:29] is the sub-list for method output_type
-	23, // [23:26] is the sub-list for method input_type
-	23, // [23:23] is the sub-list for extension type_name
-	23, // [23:23] is the sub-list for extension extendee
-	0,  // [0:23] is the sub-list for field type_name
+	3,  // 1: hybridkit.tlsanalysis.v1.UploadLogsRequest.file:type_name -> hybridkit.tlsanalysis.v1.UploadFile
+	10, // 2: hybridkit.tlsanalysis.v1.UploadLogsResponse.analysis:type_name -> hybridkit.tlsanalysis.v1.Analysis
+	10, // 3: hybridkit.tlsanalysis.v1.GetAnalysisResponse.analysis:type_name -> hybridkit.tlsanalysis.v1.Analysis
+	10, // 4: hybridkit.tlsanalysis.v1.ListAnalysesResponse.analyses:type_name -> hybridkit.tlsanalysis.v1.Analysis
+	19, // 5: hybridkit.tlsanalysis.v1.Analysis.create_time:type_name -> google.protobuf.Timestamp
+	11, // 6: hybridkit.tlsanalysis.v1.Analysis.totals:type_name -> hybridkit.tlsanalysis.v1.DirectionTotals
+	12, // 7: hybridkit.tlsanalysis.v1.Analysis.connectors:type_name -> hybridkit.tlsanalysis.v1.GroupSummary
+	13, // 8: hybridkit.tlsanalysis.v1.Analysis.remotes:type_name -> hybridkit.tlsanalysis.v1.RemoteSummary
+	14, // 9: hybridkit.tlsanalysis.v1.Analysis.days:type_name -> hybridkit.tlsanalysis.v1.DaySummary
+	15, // 10: hybridkit.tlsanalysis.v1.Analysis.ciphers:type_name -> hybridkit.tlsanalysis.v1.CipherSummary
+	16, // 11: hybridkit.tlsanalysis.v1.Analysis.certificates:type_name -> hybridkit.tlsanalysis.v1.CertificateSummary
+	17, // 12: hybridkit.tlsanalysis.v1.Analysis.malformed:type_name -> hybridkit.tlsanalysis.v1.MalformedLine
+	18, // 13: hybridkit.tlsanalysis.v1.Analysis.unknown_protocols:type_name -> hybridkit.tlsanalysis.v1.Analysis.UnknownProtocolsEntry
+	0,  // 14: hybridkit.tlsanalysis.v1.DirectionTotals.direction:type_name -> hybridkit.tlsanalysis.v1.Direction
+	9,  // 15: hybridkit.tlsanalysis.v1.DirectionTotals.counts:type_name -> hybridkit.tlsanalysis.v1.OutcomeCounts
+	0,  // 16: hybridkit.tlsanalysis.v1.GroupSummary.direction:type_name -> hybridkit.tlsanalysis.v1.Direction
+	9,  // 17: hybridkit.tlsanalysis.v1.GroupSummary.counts:type_name -> hybridkit.tlsanalysis.v1.OutcomeCounts
+	0,  // 18: hybridkit.tlsanalysis.v1.RemoteSummary.direction:type_name -> hybridkit.tlsanalysis.v1.Direction
+	19, // 19: hybridkit.tlsanalysis.v1.RemoteSummary.first_seen:type_name -> google.protobuf.Timestamp
+	19, // 20: hybridkit.tlsanalysis.v1.RemoteSummary.last_seen:type_name -> google.protobuf.Timestamp
+	9,  // 21: hybridkit.tlsanalysis.v1.RemoteSummary.counts:type_name -> hybridkit.tlsanalysis.v1.OutcomeCounts
+	0,  // 22: hybridkit.tlsanalysis.v1.DaySummary.direction:type_name -> hybridkit.tlsanalysis.v1.Direction
+	9,  // 23: hybridkit.tlsanalysis.v1.DaySummary.counts:type_name -> hybridkit.tlsanalysis.v1.OutcomeCounts
+	1,  // 24: hybridkit.tlsanalysis.v1.TlsAnalysisService.UploadLogs:input_type -> hybridkit.tlsanalysis.v1.UploadLogsRequest
+	5,  // 25: hybridkit.tlsanalysis.v1.TlsAnalysisService.GetAnalysis:input_type -> hybridkit.tlsanalysis.v1.GetAnalysisRequest
+	7,  // 26: hybridkit.tlsanalysis.v1.TlsAnalysisService.ListAnalyses:input_type -> hybridkit.tlsanalysis.v1.ListAnalysesRequest
+	4,  // 27: hybridkit.tlsanalysis.v1.TlsAnalysisService.UploadLogs:output_type -> hybridkit.tlsanalysis.v1.UploadLogsResponse
+	6,  // 28: hybridkit.tlsanalysis.v1.TlsAnalysisService.GetAnalysis:output_type -> hybridkit.tlsanalysis.v1.GetAnalysisResponse
+	8,  // 29: hybridkit.tlsanalysis.v1.TlsAnalysisService.ListAnalyses:output_type -> hybridkit.tlsanalysis.v1.ListAnalysesResponse
+	27, // [27:30] is the sub-list for method output_type
+	24, // [24:27] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_init() }
@@ -1491,6 +1550,7 @@ func file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_init() {
 	}
 	file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[0].OneofWrappers = []any{
 		(*UploadLogsRequest_Metadata)(nil),
+		(*UploadLogsRequest_File)(nil),
 		(*UploadLogsRequest_Chunk)(nil),
 	}
 	type x struct{}
@@ -1499,7 +1559,7 @@ func file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDesc), len(file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   17,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -32,8 +32,9 @@ const (
 // Exchange SMTP protocol logs.
 type TlsAnalysisServiceClient interface {
 	// UploadLogs streams protocol logs (plain, gzip or a zip of a log folder), analyses them and stores
-	// the result. The first message carries the upload's metadata, the following ones the content.
-	// Over REST, POST the raw file to /v1/analyses:upload (see the gateway).
+	// the result. The first message may carry the upload's metadata; each file starts with a file
+	// message followed by its chunks. Over REST, POST the raw file (or multipart/form-data files) to
+	// /v1/analyses:upload.
 	UploadLogs(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[UploadLogsRequest, UploadLogsResponse], error)
 	// GetAnalysis returns a stored analysis.
 	GetAnalysis(ctx context.Context, in *GetAnalysisRequest, opts ...grpc.CallOption) (*GetAnalysisResponse, error)
@@ -90,8 +91,9 @@ func (c *tlsAnalysisServiceClient) ListAnalyses(ctx context.Context, in *ListAna
 // Exchange SMTP protocol logs.
 type TlsAnalysisServiceServer interface {
 	// UploadLogs streams protocol logs (plain, gzip or a zip of a log folder), analyses them and stores
-	// the result. The first message carries the upload's metadata, the following ones the content.
-	// Over REST, POST the raw file to /v1/analyses:upload (see the gateway).
+	// the result. The first message may carry the upload's metadata; each file starts with a file
+	// message followed by its chunks. Over REST, POST the raw file (or multipart/form-data files) to
+	// /v1/analyses:upload.
 	UploadLogs(grpc.ClientStreamingServer[UploadLogsRequest, UploadLogsResponse]) error
 	// GetAnalysis returns a stored analysis.
 	GetAnalysis(context.Context, *GetAnalysisRequest) (*GetAnalysisResponse, error)

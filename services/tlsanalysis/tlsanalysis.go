@@ -1,0 +1,55 @@
+// Package tlsanalysis is the TLS analysis service: it analyses Exchange SMTP protocol logs for the
+// TLS versions mail flows negotiate and keeps the results in the store.
+package tlsanalysis
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"log/slog"
+
+	"github.com/hybridkit/hybridkit/platform/grpcserver"
+	"github.com/hybridkit/hybridkit/platform/store"
+	tlsanalysisv1 "github.com/hybridkit/hybridkit/proto/gen/hybridkit/tlsanalysis/v1"
+)
+
+// DefaultAddr is the service's default gRPC address.
+const DefaultAddr = "127.0.0.1:50053"
+
+// Config is the service's configuration.
+type Config struct {
+	grpcserver.Config
+}
+
+// Flags registers the configuration's flags, prefixed by prefix.
+func (c *Config) Flags(fs *flag.FlagSet, prefix string) {
+	c.Config.Flags(fs, prefix, DefaultAddr)
+}
+
+// Options are the service's configuration and dependencies.
+type Options struct {
+	Config
+	grpcserver.Deps
+	// Store keeps analyses. Required.
+	Store *store.Store
+}
+
+// Run serves the service until ctx ends.
+func Run(ctx context.Context, opts Options) error {
+	if opts.Store == nil {
+		return errors.New("tlsanalysis: a store is required")
+	}
+	svc := NewService(opts.Store, opts.Logger)
+	srv, err := grpcserver.New(grpcserver.Options{
+		Config:     opts.Config.Config,
+		Deps:       opts.Deps,
+		Name:       "tlsanalysis",
+		Validators: svc.Validators(),
+		Ready:      opts.Store.Ping,
+	})
+	if err != nil {
+		return err
+	}
+	tlsanalysisv1.RegisterTlsAnalysisServiceServer(srv.GRPC(), svc)
+	return srv.Run(ctx)
+}
