@@ -39,8 +39,7 @@ check-generated: generate ## Fail when the committed generated code is stale.
 lint: ## buf lint, buf breaking against main, gofmt and go vet.
 	scripts/third-party-protos.sh
 	cd proto && buf lint
-	@if git rev-parse -q --verify main >/dev/null && git cat-file -e main:proto/buf.yaml 2>/dev/null; then \
-		cd proto && buf breaking --against '../.git#branch=main,subdir=proto'; fi
+	scripts/buf-breaking.sh main
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt: $$out" >&2; exit 1; fi
 	for d in $(MODULES); do (cd $$d && go vet ./...); done
 

@@ -27,11 +27,11 @@ type DecodeSecurityDescriptorRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Descriptor to decode.
 	//
-	// Types that are valid to be assigned to Descriptor_:
+	// Types that are valid to be assigned to Source:
 	//
 	//	*DecodeSecurityDescriptorRequest_Binary
 	//	*DecodeSecurityDescriptorRequest_Sddl
-	Descriptor_ isDecodeSecurityDescriptorRequest_Descriptor_ `protobuf_oneof:"descriptor"`
+	Source isDecodeSecurityDescriptorRequest_Source `protobuf_oneof:"source"`
 	// Domain SID (S-1-5-21-...) used to resolve domain-relative SDDL aliases such as DA and DU.
 	DomainSid     string `protobuf:"bytes,3,opt,name=domain_sid,json=domainSid,proto3" json:"domain_sid,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -68,16 +68,16 @@ func (*DecodeSecurityDescriptorRequest) Descriptor() ([]byte, []int) {
 	return file_hybridkit_directory_v1_directory_proto_rawDescGZIP(), []int{0}
 }
 
-func (x *DecodeSecurityDescriptorRequest) GetDescriptor_() isDecodeSecurityDescriptorRequest_Descriptor_ {
+func (x *DecodeSecurityDescriptorRequest) GetSource() isDecodeSecurityDescriptorRequest_Source {
 	if x != nil {
-		return x.Descriptor_
+		return x.Source
 	}
 	return nil
 }
 
 func (x *DecodeSecurityDescriptorRequest) GetBinary() []byte {
 	if x != nil {
-		if x, ok := x.Descriptor_.(*DecodeSecurityDescriptorRequest_Binary); ok {
+		if x, ok := x.Source.(*DecodeSecurityDescriptorRequest_Binary); ok {
 			return x.Binary
 		}
 	}
@@ -86,7 +86,7 @@ func (x *DecodeSecurityDescriptorRequest) GetBinary() []byte {
 
 func (x *DecodeSecurityDescriptorRequest) GetSddl() string {
 	if x != nil {
-		if x, ok := x.Descriptor_.(*DecodeSecurityDescriptorRequest_Sddl); ok {
+		if x, ok := x.Source.(*DecodeSecurityDescriptorRequest_Sddl); ok {
 			return x.Sddl
 		}
 	}
@@ -100,8 +100,8 @@ func (x *DecodeSecurityDescriptorRequest) GetDomainSid() string {
 	return ""
 }
 
-type isDecodeSecurityDescriptorRequest_Descriptor_ interface {
-	isDecodeSecurityDescriptorRequest_Descriptor_()
+type isDecodeSecurityDescriptorRequest_Source interface {
+	isDecodeSecurityDescriptorRequest_Source()
 }
 
 type DecodeSecurityDescriptorRequest_Binary struct {
@@ -114,9 +114,9 @@ type DecodeSecurityDescriptorRequest_Sddl struct {
 	Sddl string `protobuf:"bytes,2,opt,name=sddl,proto3,oneof"`
 }
 
-func (*DecodeSecurityDescriptorRequest_Binary) isDecodeSecurityDescriptorRequest_Descriptor_() {}
+func (*DecodeSecurityDescriptorRequest_Binary) isDecodeSecurityDescriptorRequest_Source() {}
 
-func (*DecodeSecurityDescriptorRequest_Sddl) isDecodeSecurityDescriptorRequest_Descriptor_() {}
+func (*DecodeSecurityDescriptorRequest_Sddl) isDecodeSecurityDescriptorRequest_Source() {}
 
 // DecodeSecurityDescriptorResponse is the decoded descriptor.
 type DecodeSecurityDescriptorResponse struct {
@@ -422,14 +422,13 @@ var File_hybridkit_directory_v1_directory_proto protoreflect.FileDescriptor
 
 const file_hybridkit_directory_v1_directory_proto_rawDesc = "" +
 	"\n" +
-	"&hybridkit/directory/v1/directory.proto\x12\x16hybridkit.directory.v1\x1a\x1cgoogle/api/annotations.proto\"~\n" +
+	"&hybridkit/directory/v1/directory.proto\x12\x16hybridkit.directory.v1\x1a\x1cgoogle/api/annotations.proto\"z\n" +
 	"\x1fDecodeSecurityDescriptorRequest\x12\x18\n" +
 	"\x06binary\x18\x01 \x01(\fH\x00R\x06binary\x12\x14\n" +
 	"\x04sddl\x18\x02 \x01(\tH\x00R\x04sddl\x12\x1d\n" +
 	"\n" +
-	"domain_sid\x18\x03 \x01(\tR\tdomainSidB\f\n" +
-	"\n" +
-	"descriptor\"\xea\x02\n" +
+	"domain_sid\x18\x03 \x01(\tR\tdomainSidB\b\n" +
+	"\x06source\"\xea\x02\n" +
 	" DecodeSecurityDescriptorResponse\x12\x12\n" +
 	"\x04sddl\x18\x01 \x01(\tR\x04sddl\x12\x16\n" +
 	"\x06binary\x18\x02 \x01(\fR\x06binary\x125\n" +
