@@ -468,6 +468,17 @@ func (a *ACE) describeRights() string {
 	switch {
 	case a.Mask == 0:
 		rights = "no rights"
+	case a.Type == ACETypeMandatoryLabel:
+		var names []string
+		for i, n := range []string{"No write up", "No read up", "No execute up"} {
+			if a.Mask&(1<<i) != 0 {
+				names = append(names, n)
+			}
+		}
+		if rest := a.Mask &^ 7; rest != 0 {
+			names = append(names, RightNames(rest)...)
+		}
+		rights = strings.Join(names, ", ")
 	case a.Mask == RightFullControl:
 		rights = "Full control"
 	default:
