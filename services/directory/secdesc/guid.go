@@ -35,26 +35,25 @@ func ParseGUID(s string) (GUID, error) {
 }
 
 // guidTextOrder lists, for each byte of the text form in order, its index in
-// the wire form.
-var guidTextOrder = [16]int{3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15}
+// the wire form; guidTextPos is where its two hex digits start in the text.
+var (
+	guidTextOrder = [16]int{3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15}
+	guidTextPos   = [16]int{0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34}
+)
 
 func parseGUID36(s string) (GUID, bool) {
 	var g GUID
 	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
 		return g, false
 	}
-	pos := 0
-	for _, wire := range guidTextOrder {
-		if s[pos] == '-' {
-			pos++
-		}
+	for i, wire := range guidTextOrder {
+		pos := guidTextPos[i]
 		hi, ok1 := digitVal(s[pos], 16)
 		lo, ok2 := digitVal(s[pos+1], 16)
 		if !ok1 || !ok2 {
 			return g, false
 		}
 		g[wire] = byte(hi<<4 | lo)
-		pos += 2
 	}
 	return g, true
 }

@@ -39,6 +39,8 @@ func TestParseGUID(t *testing.T) {
 		{"bf967aba-0de6-11d0-a285-00aa003049e", ""},
 		{"bf967aba-0de6-11d0-a285-00aa003049eg", ""},
 		{"bf967aba+0de6-11d0-a285-00aa003049e2", ""},
+		{"00000000-0000-0000-0000-0000000000-0", ""}, // a dash among the last digits (found by fuzzing)
+		{"0000000-00000-0000-0000-000000000000", ""},
 		{"{bf967aba-0de6-11d0-a285-00aa003049e2", ""},
 		{"", ""},
 	}

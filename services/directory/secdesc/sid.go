@@ -261,7 +261,9 @@ func scanSID(s string, i int) (SID, int, string) {
 	i++
 	var auth uint64
 	if len(s)-i > 2 && s[i] == '0' && (s[i+1] == 'x' || s[i+1] == 'X') {
-		auth, j, ok = scanUint(s, i+2, 16)
+		// At most 12 digits: in SDDL a "D:" may follow, and D is a hex digit.
+		end := min(len(s), i+2+12)
+		auth, j, ok = scanUint(s[:end], i+2, 16)
 	} else {
 		auth, j, ok = scanUint(s, i, 10)
 	}

@@ -119,8 +119,17 @@ func loadFixture(tb testing.TB, name string) fixture {
 // sddlEquivalent compares what SDDL carries: owner, group, ACEs, presence and
 // the P/AI/AR control bits.
 func sddlEquivalent(a, b *SecurityDescriptor) bool {
-	const visible = ControlDACLPresent | ControlSACLPresent | ControlDACLProtected | ControlSACLProtected |
-		ControlDACLAutoInherited | ControlSACLAutoInherited | ControlDACLAutoInheritReq | ControlSACLAutoInheritReq
+	// The P/AI/AR bits of an absent ACL have nowhere to go in SDDL.
+	visible := func(c Control) Control {
+		v := c & (ControlDACLPresent | ControlSACLPresent)
+		if c&ControlDACLPresent != 0 {
+			v |= c & (ControlDACLProtected | ControlDACLAutoInherited | ControlDACLAutoInheritReq)
+		}
+		if c&ControlSACLPresent != 0 {
+			v |= c & (ControlSACLProtected | ControlSACLAutoInherited | ControlSACLAutoInheritReq)
+		}
+		return v
+	}
 	aclEq := func(x, y *ACL) bool {
 		if x == nil || y == nil {
 			return x == y
@@ -129,7 +138,7 @@ func sddlEquivalent(a, b *SecurityDescriptor) bool {
 		x.Revision, y.Revision = 0, 0
 		return x.Equal(y)
 	}
-	return a.Control&visible == b.Control&visible && sidPtrEqual(a.Owner, b.Owner) && sidPtrEqual(a.Group, b.Group) &&
+	return visible(a.Control) == visible(b.Control) && sidPtrEqual(a.Owner, b.Owner) && sidPtrEqual(a.Group, b.Group) &&
 		aclEq(a.DACL, b.DACL) && aclEq(a.SACL, b.SACL)
 }
 
