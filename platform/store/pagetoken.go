@@ -60,7 +60,9 @@ func (s *Store) encodeToken(kind listKind, filter string, c cursor) string {
 
 // decodeToken checks a token from encodeToken and returns its cursor.
 func (s *Store) decodeToken(kind listKind, filter, token string) (cursor, error) {
-	buf, err := base64.RawURLEncoding.DecodeString(token)
+	// Strict: a token has one spelling, so no altered character slips through
+	// as ignored padding bits.
+	buf, err := base64.RawURLEncoding.Strict().DecodeString(token)
 	if err != nil || len(buf) <= tokenHeaderSize+tokenMACSize {
 		return cursor{}, fmt.Errorf("store: page token: %w", ErrInvalidPageToken)
 	}
