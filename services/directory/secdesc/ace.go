@@ -319,14 +319,14 @@ func (a *ACE) appendBinary(b []byte) ([]byte, error) {
 // MarshalBinary returns the wire form of the ACE.
 func (a ACE) MarshalBinary() ([]byte, error) { return a.appendBinary(nil) }
 
-// guidSlab hands out GUID pointers from one allocation per ACL.
+// guidSlab hands out GUID pointers from a few allocations instead of one each.
 type guidSlab []GUID
 
+// next copies b into the slab and returns a pointer to it. A full slab is
+// replaced, not grown, so earlier pointers stay valid.
 func (s *guidSlab) next(b []byte) *GUID {
 	if len(*s) == cap(*s) {
-		// Only reached if the pre-count was wrong; stay correct anyway.
-		g := GUID(b)
-		return &g
+		*s = make(guidSlab, 0, 32)
 	}
 	*s = append(*s, GUID(b))
 	return &(*s)[len(*s)-1]

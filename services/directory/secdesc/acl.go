@@ -2,6 +2,7 @@ package secdesc
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"slices"
 )
@@ -210,8 +211,14 @@ func decodeACL(b []byte, off int, component string) (*ACL, int, error) {
 	acl := &ACL{Revision: rev, ACEs: make([]ACE, 0, count)}
 	pos := 0
 	for i := range count {
-		a, n, err := decodeACE(body[pos:], off+8+pos, fmt.Sprintf("%s ACE %d", component, i), &slab)
+		a, n, err := decodeACE(body[pos:], off+8+pos, "ACE", &slab)
 		if err != nil {
+			// Name the ACE only on failure: formatting it for every ACE
+			// would cost an allocation each.
+			var fe *FormatError
+			if errors.As(err, &fe) {
+				fe.Component = fmt.Sprintf("%s ACE %d", component, i)
+			}
 			return nil, 0, err
 		}
 		acl.ACEs = append(acl.ACEs, a)

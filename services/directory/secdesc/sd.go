@@ -176,7 +176,20 @@ func (sd *SecurityDescriptor) MarshalBinary() ([]byte, error) {
 	if sd.layout != nil && sd.matchesLayout() {
 		return bytes.Clone(sd.layout.raw), nil
 	}
-	return sd.appendCanonical(nil)
+	// Size the buffer once; appendCanonical reports any error.
+	n := headerSize
+	for _, s := range []*SID{sd.Owner, sd.Group} {
+		if s != nil {
+			n += s.Len()
+		}
+	}
+	for _, l := range []*ACL{sd.SACL, sd.DACL} {
+		if l != nil {
+			s, _ := l.size()
+			n += s
+		}
+	}
+	return sd.appendCanonical(make([]byte, 0, n))
 }
 
 // matchesLayout reports whether the descriptor still encodes to what Parse
@@ -200,7 +213,7 @@ func (sd *SecurityDescriptor) matchesLayout() bool {
 			return false
 		}
 	}
-	var buf []byte
+	buf := make([]byte, 0, 128)
 	for _, c := range []struct {
 		acl *ACL
 		off int

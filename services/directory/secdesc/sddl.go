@@ -96,6 +96,7 @@ type sddlParser struct {
 	s    string
 	i    int
 	opts SDDLOptions
+	slab guidSlab // object GUIDs of the parsed ACEs
 }
 
 func (p *sddlParser) errorf(format string, args ...any) error {
@@ -198,7 +199,8 @@ func (p *sddlParser) ace() (ACE, error) {
 		return ACE{}, p.errorf("ACE is not closed by \")\" (conditional expressions and resource attributes are not supported; use the (0xTT;FLAGS;HEX) form)")
 	}
 	end += start
-	fields := strings.Split(p.s[start:end], ";")
+	var buf [6]string
+	fields := splitFields(buf[:0], p.s[start:end])
 	var a ACE
 	var err error
 	if t := fields[0]; len(t) > 2 && t[0] == '0' && (t[1] == 'x' || t[1] == 'X') {
@@ -211,6 +213,18 @@ func (p *sddlParser) ace() (ACE, error) {
 	}
 	p.i = end + 1
 	return a, nil
+}
+
+// splitFields appends the ";"-separated fields of s to dst.
+func splitFields(dst []string, s string) []string {
+	for {
+		i := strings.IndexByte(s, ';')
+		if i < 0 {
+			return append(dst, s)
+		}
+		dst = append(dst, s[:i])
+		s = s[i+1:]
+	}
 }
 
 // fieldOffset returns the input offset of fields[k] of an ACE starting at start.
@@ -254,7 +268,7 @@ func (p *sddlParser) standardACE(fields []string, start int) (ACE, error) {
 		if !ok {
 			return ACE{}, p.fieldErr(fields, 3+k, start, "%q is not a GUID", f)
 		}
-		*dst = &g
+		*dst = p.slab.next(g[:])
 		a.ObjectFlags |= uint32(1) << k
 	}
 	sp := sddlParser{s: p.s, i: fieldOffset(fields, 5, start), opts: p.opts}
@@ -292,8 +306,7 @@ func (p *sddlParser) hexACE(fields []string, start int) (ACE, error) {
 	wire[0], wire[1] = byte(t), byte(flags)
 	binary.LittleEndian.PutUint16(wire[2:], uint16(size))
 	wire = append(wire, body...)
-	slab := make(guidSlab, 0, 2)
-	a, _, err := decodeACE(wire, 0, "ACE", &slab)
+	a, _, err := decodeACE(wire, 0, "ACE", &p.slab)
 	if err != nil {
 		return ACE{}, p.fieldErr(fields, 2, start, "bad ACE body: %v", err)
 	}
