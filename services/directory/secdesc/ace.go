@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -201,16 +202,18 @@ func (a *ACE) IsInherited() bool { return a.Flags&FlagInherited != 0 }
 // the object that holds it, that is, it is not inherit-only (IO).
 func (a *ACE) AppliesToThisObject() bool { return a.Flags&FlagInheritOnly == 0 }
 
-// InheritsTo reports whether a child object of class childClass inherits the
-// ACE: container-inherit (CI) is set, which is what propagates ACEs in Active
-// Directory, and InheritedObjectType is unset or names exactly that class
-// (subclasses do not match: an ACE for user objects does not reach
-// inetOrgPerson objects). NP does not stop the direct child.
-func (a *ACE) InheritsTo(childClass GUID) bool {
+// InheritsTo reports whether a child object inherits the ACE as an effective
+// entry: container-inherit (CI) is set, which is what propagates ACEs in Active
+// Directory, and InheritedObjectType is unset or is one of childClasses. Pass
+// the child's structural class and any auxiliary classes, as a DC does; not
+// its superclasses: an ACE for user objects does not reach inetOrgPerson
+// objects, which is why default ACLs name both. NP does not stop the direct
+// child.
+func (a *ACE) InheritsTo(childClasses ...GUID) bool {
 	if a.Flags&FlagContainerInherit == 0 {
 		return false
 	}
-	return a.InheritedObjectType == nil || *a.InheritedObjectType == childClass
+	return a.InheritedObjectType == nil || slices.Contains(childClasses, *a.InheritedObjectType)
 }
 
 // Equal reports whether a and b encode to the same bytes.

@@ -201,6 +201,11 @@ func TestACEFlagHelpers(t *testing.T) {
 	if !writeback.InheritsTo(GUIDUserClass) || writeback.InheritsTo(GUIDInetOrgPersonClass) || writeback.InheritsTo(GUIDComputerClass) {
 		t.Error("InheritsTo should be true for user only")
 	}
+	// A structural class plus an auxiliary class: either may match.
+	aux := mustGUID("11111111-2222-3333-4444-555555555555")
+	if !writeback.InheritsTo(aux, GUIDUserClass) || writeback.InheritsTo(aux) || writeback.InheritsTo() {
+		t.Error("InheritsTo with several classes is wrong")
+	}
 	any, _ := ParseACE("(OA;CI;CR;ccc2dc7d-a6ad-4a7a-8846-c04e3cc53501;;AU)")
 	if !any.AppliesToThisObject() || !any.InheritsTo(GUIDComputerClass) {
 		t.Error("CI grant without inherited object type should apply here and reach every class")

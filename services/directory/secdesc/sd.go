@@ -100,61 +100,60 @@ func Parse(b []byte) (*SecurityDescriptor, error) {
 	if sd.Control&ControlSelfRelative == 0 {
 		return nil, formatErr("header", 2, ErrNotSelfRelative, "control %#04x lacks SE_SELF_RELATIVE", uint16(sd.Control))
 	}
-	lay := &layout{
-		owner: int(binary.LittleEndian.Uint32(b[4:])),
-		group: int(binary.LittleEndian.Uint32(b[8:])),
-		sacl:  int(binary.LittleEndian.Uint32(b[12:])),
-		dacl:  int(binary.LittleEndian.Uint32(b[16:])),
-	}
 	type span struct {
 		name       string
 		start, end int
 	}
 	spans := make([]span, 0, 4)
-	for _, c := range []struct {
-		name    string
-		off     int
-		field   int
-		present Control
-	}{
-		{"owner", lay.owner, 4, 0},
-		{"group", lay.group, 8, 0},
-		{"SACL", lay.sacl, 12, ControlSACLPresent},
-		{"DACL", lay.dacl, 16, ControlDACLPresent},
-	} {
-		if c.off == 0 {
-			continue
+	// locate reads the offset in header field at and checks it; 0 is absent.
+	locate := func(name string, at int, present Control) (int, error) {
+		off := int(binary.LittleEndian.Uint32(b[at:]))
+		switch {
+		case off == 0:
+		case present != 0 && sd.Control&present == 0:
+			return 0, formatErr(name, at, ErrPresentFlag, "offset %d is set but control %#04x lacks %s_PRESENT", off, uint16(sd.Control), name)
+		case off < headerSize || off >= len(b):
+			return 0, formatErr(name, at, ErrOffset, "offset %d is outside %d..%d", off, headerSize, len(b)-1)
 		}
-		if c.present != 0 && sd.Control&c.present == 0 {
-			return nil, formatErr(c.name, c.field, ErrPresentFlag, "offset %d is set but control %#04x lacks %s_PRESENT", c.off, uint16(sd.Control), c.name)
+		return off, nil
+	}
+	sidAt := func(name string, at int) (*SID, int, error) {
+		off, err := locate(name, at, 0)
+		if err != nil || off == 0 {
+			return nil, off, err
 		}
-		if c.off < headerSize || c.off >= len(b) {
-			return nil, formatErr(c.name, c.field, ErrOffset, "offset %d is outside %d..%d", c.off, headerSize, len(b)-1)
-		}
-		var size int
-		var err error
-		switch c.name {
-		case "owner", "group":
-			var sid SID
-			sid, size, err = decodeSID(b[c.off:], c.off, c.name)
-			if c.name == "owner" {
-				sd.Owner = &sid
-			} else {
-				sd.Group = &sid
-			}
-		default:
-			var acl *ACL
-			acl, size, err = decodeACL(b, c.off, c.name)
-			if c.name == "SACL" {
-				sd.SACL = acl
-			} else {
-				sd.DACL = acl
-			}
-		}
+		sid, n, err := decodeSID(b[off:], off, name)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
-		spans = append(spans, span{c.name, c.off, c.off + size})
+		spans = append(spans, span{name, off, off + n})
+		return &sid, off, nil
+	}
+	aclAt := func(name string, at int, present Control) (*ACL, int, error) {
+		off, err := locate(name, at, present)
+		if err != nil || off == 0 {
+			return nil, off, err
+		}
+		acl, n, err := decodeACL(b, off, name)
+		if err != nil {
+			return nil, 0, err
+		}
+		spans = append(spans, span{name, off, off + n})
+		return acl, off, nil
+	}
+	lay := &layout{}
+	var err error
+	if sd.Owner, lay.owner, err = sidAt("owner", 4); err != nil {
+		return nil, err
+	}
+	if sd.Group, lay.group, err = sidAt("group", 8); err != nil {
+		return nil, err
+	}
+	if sd.SACL, lay.sacl, err = aclAt("SACL", 12, ControlSACLPresent); err != nil {
+		return nil, err
+	}
+	if sd.DACL, lay.dacl, err = aclAt("DACL", 16, ControlDACLPresent); err != nil {
+		return nil, err
 	}
 	slices.SortFunc(spans, func(x, y span) int { return x.start - y.start })
 	for i := 1; i < len(spans); i++ {

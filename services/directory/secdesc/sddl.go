@@ -17,6 +17,12 @@ import (
 // come out as S-1-5-21-...; with Domain set they are resolved on input and
 // emitted for SIDs of that domain. ForestRoot defaults to Domain.
 //
+// Output is canonical: ACE flags lowest bit first (OICIIO...), rights as GA,
+// GR, GW, GX then the directory and standard codes lowest bit first
+// (CCDCLCSWRPWPDTLOCRSDRCWDWO), or as 0x-prefixed hex when some bit has no such
+// code (so FA comes out as 0x1f01ff), GUIDs in lower case. Input also takes the
+// file, registry and mandatory-label codes and octal or decimal masks.
+//
 // Text that standard SDDL cannot carry uses an extension of this package: an
 // ACE of a type without an SDDL code, with data after its SID (conditional
 // expressions, resource attributes), or with unknown object flags is written
