@@ -459,3 +459,63 @@ func TestControlString(t *testing.T) {
 		}
 	}
 }
+
+func TestLayoutChangeDetection(t *testing.T) {
+	t.Parallel()
+	// Samba order, so that any change moves to the canonical layout.
+	in := buildDescriptor(0x8c14, []layoutPart{
+		{field: 4, data: sidBytes(t, testDomain+"-512")},
+		{field: 8, data: sidBytes(t, testDomain+"-513")},
+		{field: 12, data: aclBytes(t, 4, 0, 0, 0, "(AU;SA;CR;;;WD)")},
+		{field: 16, data: aclBytes(t, 4, 0, 0, 0, "(A;;RP;;;AU)(A;;RP;;;WD)")},
+	}, nil)
+	changes := map[string]func(sd *SecurityDescriptor){
+		"owner":                  func(sd *SecurityDescriptor) { o := SIDBuiltinAdministrators; sd.Owner = &o },
+		"owner in place":         func(sd *SecurityDescriptor) { *sd.Owner, _ = sd.Owner.Parent() },
+		"group removed":          func(sd *SecurityDescriptor) { sd.Group = nil },
+		"Sbz1":                   func(sd *SecurityDescriptor) { sd.Sbz1 = 1 },
+		"control bit":            func(sd *SecurityDescriptor) { sd.Control |= ControlDACLProtected },
+		"SACL revision":          func(sd *SecurityDescriptor) { sd.SACL.Revision = ACLRevision },
+		"SACL removed":           func(sd *SecurityDescriptor) { sd.SACL = nil; sd.Control &^= ControlSACLPresent },
+		"ACE removed":            func(sd *SecurityDescriptor) { sd.DACL.ACEs = sd.DACL.ACEs[:1] },
+		"ACE of the same size":   func(sd *SecurityDescriptor) { sd.DACL.ACEs[1].SID = SIDAuthenticatedUsers },
+		"ACE flags":              func(sd *SecurityDescriptor) { sd.DACL.ACEs[0].Flags = FlagContainerInherit },
+		"DACL emptied, not nil":  func(sd *SecurityDescriptor) { sd.DACL.ACEs = nil },
+		"DACL made NULL":         func(sd *SecurityDescriptor) { sd.DACL = nil },
+		"ACE padded through Raw": func(sd *SecurityDescriptor) { sd.DACL.ACEs[0].Raw = []byte{0, 0, 0, 0} },
+	}
+	for name, change := range changes {
+		sd, err := Parse(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		change(sd)
+		out, err := sd.MarshalBinary()
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if bytes.Equal(out, in) {
+			t.Errorf("%s: the change was not noticed", name)
+			continue
+		}
+		back, err := Parse(out)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if !back.Equal(sd) {
+			t.Errorf("%s: canonical output parses to %s, want %s", name, back.SDDL(), sd.SDDL())
+		}
+	}
+}
+
+func TestACEFlagsString(t *testing.T) {
+	t.Parallel()
+	for f, want := range map[ACEFlags]string{
+		0: "", FlagContainerInherit | FlagInheritOnly: "CIIO", FlagObjectInherit | FlagInherited: "OIID",
+		FlagSuccessfulAccess | FlagFailedAccess: "SAFA", 0x20: "0x20", 0xff: "0xff",
+	} {
+		if got := f.String(); got != want {
+			t.Errorf("ACEFlags(%#x).String() = %q, want %q", uint8(f), got, want)
+		}
+	}
+}
