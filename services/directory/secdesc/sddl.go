@@ -111,16 +111,17 @@ func (p *sddlParser) errorf(format string, args ...any) error {
 
 func (p *sddlParser) descriptor() (*SecurityDescriptor, error) {
 	sd := &SecurityDescriptor{Revision: 1, Control: ControlSelfRelative}
-	seen := map[byte]bool{}
+	var seen [4]bool
 	for p.i < len(p.s) {
-		if p.i+1 >= len(p.s) || p.s[p.i+1] != ':' || !strings.ContainsRune("OGDS", rune(p.s[p.i])) {
+		k := strings.IndexByte("OGDS", p.s[p.i])
+		if k < 0 || p.i+1 >= len(p.s) || p.s[p.i+1] != ':' {
 			return nil, p.errorf(`expected "O:", "G:", "D:" or "S:"`)
 		}
 		sec := p.s[p.i]
-		if seen[sec] {
+		if seen[k] {
 			return nil, p.errorf("%c: appears twice", sec)
 		}
-		seen[sec] = true
+		seen[k] = true
 		p.i += 2
 		switch sec {
 		case 'O', 'G':
@@ -157,7 +158,7 @@ func (p *sddlParser) descriptor() (*SecurityDescriptor, error) {
 func (p *sddlParser) acl(protected, autoInherited, autoInheritReq Control) (*ACL, Control, error) {
 	var flags Control
 	null := false
-flags:
+loop:
 	for {
 		rest := p.s[p.i:]
 		switch {
@@ -174,7 +175,7 @@ flags:
 			flags |= autoInheritReq
 			p.i += 2
 		default:
-			break flags
+			break loop
 		}
 	}
 	acl := &ACL{}
