@@ -277,8 +277,8 @@ func TestRetryHonoursRetryAfter(t *testing.T) {
 		minWait    time.Duration
 	}{
 		{"seconds", func() string { return "1" }, time.Second},
-		// An HTTP date has one-second resolution, so two seconds ahead waits at least one.
-		{"HTTP date", func() string { return time.Now().Add(2 * time.Second).UTC().Format(http.TimeFormat) }, time.Second},
+		// An HTTP date has one-second resolution: three seconds ahead waits over one even on a slow run.
+		{"HTTP date", func() string { return time.Now().Add(3 * time.Second).UTC().Format(http.TimeFormat) }, time.Second},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
