@@ -139,7 +139,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 }
 
 func (s *Store) start(ctx context.Context) error {
-	if err := s.Ping(ctx); err != nil {
+	if err := s.ping(ctx, "connect to"); err != nil {
 		return err
 	}
 	if err := s.migrate(ctx); err != nil {
@@ -163,13 +163,15 @@ func (s *Store) Close() error {
 }
 
 // Ping checks that the database answers.
-func (s *Store) Ping(ctx context.Context) error {
+func (s *Store) Ping(ctx context.Context) error { return s.ping(ctx, "ping") }
+
+func (s *Store) ping(ctx context.Context, what string) error {
 	if err := s.wdb.PingContext(ctx); err != nil {
-		return fmt.Errorf("store: ping %s: %w", s.where, err)
+		return fmt.Errorf("store: %s %s: %w", what, s.where, err)
 	}
 	if s.rdb != s.wdb {
 		if err := s.rdb.PingContext(ctx); err != nil {
-			return fmt.Errorf("store: ping %s: %w", s.where, err)
+			return fmt.Errorf("store: %s %s: %w", what, s.where, err)
 		}
 	}
 	return nil
