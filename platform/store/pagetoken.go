@@ -64,14 +64,14 @@ func (s *Store) decodeToken(kind listKind, filter, token string) (cursor, error)
 	// as ignored padding bits.
 	buf, err := base64.RawURLEncoding.Strict().DecodeString(token)
 	if err != nil || len(buf) <= tokenHeaderSize+tokenMACSize {
-		return cursor{}, fmt.Errorf("store: page token: %w", ErrInvalidPageToken)
+		return cursor{}, fmt.Errorf("page token: %w", ErrInvalidPageToken)
 	}
 	payload, mac := buf[:len(buf)-tokenMACSize], buf[len(buf)-tokenMACSize:]
 	if !hmac.Equal(mac, s.tokenMAC(payload, filter)) {
-		return cursor{}, fmt.Errorf("store: page token altered, or issued for another listing or filter: %w", ErrInvalidPageToken)
+		return cursor{}, fmt.Errorf("page token altered, or issued for another listing or filter: %w", ErrInvalidPageToken)
 	}
 	if payload[0] != tokenVersion || listKind(payload[1]) != kind {
-		return cursor{}, fmt.Errorf("store: page token for another listing: %w", ErrInvalidPageToken)
+		return cursor{}, fmt.Errorf("page token for another listing: %w", ErrInvalidPageToken)
 	}
 	micros := int64(binary.BigEndian.Uint64(payload[2:tokenHeaderSize]))
 	return cursor{time: time.UnixMicro(micros).UTC(), id: string(payload[tokenHeaderSize:])}, nil

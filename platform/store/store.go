@@ -190,7 +190,7 @@ func normTime(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond)
 func pageSize(n int) (int, error) {
 	switch {
 	case n < 0:
-		return 0, fmt.Errorf("store: page size %d: %w", n, ErrInvalidArgument)
+		return 0, fmt.Errorf("page size %d is negative: %w", n, ErrInvalidArgument)
 	case n == 0:
 		return DefaultPageSize, nil
 	default:
