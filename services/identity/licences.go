@@ -62,10 +62,7 @@ func licenceFindings(r *graphclient.LicenceReport) []*identityv1.Finding {
 		})
 		return out
 	}
-	seats := r.P1Seats
-	if r.P2 {
-		seats = graphclient.Seats{Enabled: r.P1Seats.Enabled + r.P2Seats.Enabled, Consumed: r.P1Seats.Consumed + r.P2Seats.Consumed}
-	}
+	seats := r.P1Seats // SKUs carrying P2 carry P1's features too, and are counted here already
 	out = append(out, &identityv1.Finding{
 		Id:         "licences.premium",
 		Severity:   identityv1.Severity_SEVERITY_INFO,
