@@ -21,6 +21,9 @@ import (
 	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
 )
 
+// fixtures are the tlsanalysis service's upload fixtures.
+const fixtures = "../../services/tlsanalysis/testdata/upload/"
+
 // freeAddrs returns n loopback addresses that were free a moment ago.
 func freeAddrs(t *testing.T, n int) []string {
 	t.Helper()
@@ -204,7 +207,7 @@ func TestServeEndToEnd(t *testing.T) {
 	}
 
 	// REST → gateway → tlsanalysis → store: a raw upload, as curl --data-binary sends it.
-	recv, err := os.ReadFile("testdata/RECV2026112509-1.LOG")
+	recv, err := os.ReadFile(fixtures + "RECV2026112509-1.LOG")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,7 +229,7 @@ func TestServeEndToEnd(t *testing.T) {
 	mw := multipart.NewWriter(&mp)
 	for _, f := range []string{"RECV2026112509-1.LOG", "SEND2026112509-1.LOG"} {
 		w, _ := mw.CreateFormFile("file", `C:\Logs\`+f)
-		b, err := os.ReadFile("testdata/" + f)
+		b, err := os.ReadFile(fixtures + f)
 		if err != nil {
 			t.Fatal(err)
 		}
