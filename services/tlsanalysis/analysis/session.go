@@ -1,0 +1,211 @@
+package analysis
+
+import (
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// session is the state of one SMTP session while it is being reassembled.
+// A session read from one file may be only a fragment of it (it started in an
+// earlier file or goes on in a later one); fragments are merged by key.
+type session struct {
+	dir    Direction
+	conn   string
+	sid    uint64
+	sidRaw string // session-id as logged when it is not 16 hex digits
+	cid    uint32 // connector index in the owning file state
+
+	first, last int64 // Unix nanoseconds
+	lines       int64
+
+	local, remote         netip.Addr
+	remoteHost            string
+	haveLocal, haveRemote bool
+
+	name   string
+	nameAt int64
+
+	connected, disconnected bool
+	upgrade                 Upgrade
+	mustStartTLS            bool
+	evicted                 bool
+
+	haveTLS    bool
+	tlsAt      int64
+	outcome    Outcome
+	protocol   string
+	failure    string
+	cipher     string
+	hash       string
+	kex        string
+	cipherBits int
+	hashBits   int
+	kexBits    int
+	weak       Weakness
+
+	certs       [2]*Certificate // by role: sent, received
+	pendingRole CertRole        // role announced by a bare "Sending/Received certificate" line
+
+	prev, next *session // recency list of the owner (file state or Analyzer)
+}
+
+func (s *session) complete() bool { return s.connected && s.disconnected }
+
+// merge folds fragment o of the same session into s. It does not depend on
+// the order fragments arrive in, so files can be read in parallel.
+func (s *session) merge(o *session) {
+	if o.first < s.first {
+		if o.haveLocal {
+			s.local, s.haveLocal = o.local, true
+		}
+		if o.haveRemote {
+			s.remote, s.remoteHost, s.haveRemote = o.remote, o.remoteHost, true
+		}
+		s.first = o.first
+	} else {
+		if !s.haveLocal && o.haveLocal {
+			s.local, s.haveLocal = o.local, true
+		}
+		if !s.haveRemote && o.haveRemote {
+			s.remote, s.remoteHost, s.haveRemote = o.remote, o.remoteHost, true
+		}
+	}
+	s.last = max(s.last, o.last)
+	s.lines += o.lines
+	if o.name != "" && (s.name == "" || o.nameAt < s.nameAt) {
+		s.name, s.nameAt = o.name, o.nameAt
+	}
+	s.connected = s.connected || o.connected
+	s.disconnected = s.disconnected || o.disconnected
+	if s.upgrade == UpgradeNone {
+		s.upgrade = o.upgrade
+	}
+	s.mustStartTLS = s.mustStartTLS || o.mustStartTLS
+	s.evicted = s.evicted || o.evicted
+	if o.haveTLS && (!s.haveTLS || o.tlsAt > s.tlsAt) {
+		s.haveTLS, s.tlsAt, s.outcome, s.protocol, s.failure = true, o.tlsAt, o.outcome, o.protocol, o.failure
+		s.cipher, s.hash, s.kex = o.cipher, o.hash, o.kex
+		s.cipherBits, s.hashBits, s.kexBits, s.weak = o.cipherBits, o.hashBits, o.kexBits, o.weak
+	}
+	for i, c := range o.certs {
+		if s.certs[i] == nil {
+			s.certs[i] = c
+		}
+	}
+}
+
+// public returns the exported view of s.
+func (s *session) public() *Session {
+	p := &Session{
+		Direction:         s.dir,
+		Connector:         s.conn,
+		SessionID:         s.sidRaw,
+		Local:             s.local,
+		Remote:            s.remote,
+		RemoteHost:        s.remoteHost,
+		RemoteName:        s.name,
+		FirstSeen:         time.Unix(0, s.first).UTC(),
+		LastSeen:          time.Unix(0, s.last).UTC(),
+		Lines:             s.lines,
+		Outcome:           s.outcome,
+		Protocol:          s.protocol,
+		FailureReason:     s.failure,
+		Upgrade:           s.upgrade,
+		Cipher:            s.cipher,
+		CipherBits:        s.cipherBits,
+		Hash:              s.hash,
+		HashBits:          s.hashBits,
+		KeyExchange:       s.kex,
+		KeyExchangeBits:   s.kexBits,
+		Weak:              s.weak,
+		MustIssueStartTLS: s.mustStartTLS,
+		Connected:         s.connected,
+		Disconnected:      s.disconnected,
+		Evicted:           s.evicted,
+	}
+	if p.SessionID == "" {
+		p.SessionID = formatSID(s.sid)
+	}
+	for _, c := range s.certs {
+		if c != nil {
+			p.Certificates = append(p.Certificates, *c)
+		}
+	}
+	return p
+}
+
+func formatSID(sid uint64) string {
+	s := strings.ToUpper(strconv.FormatUint(sid, 16))
+	if len(s) < 16 {
+		s = strings.Repeat("0", 16-len(s)) + s
+	}
+	return s
+}
+
+// parseSID reads a 16-hex-digit session-id. Anything else is hashed (FNV-1a)
+// and reported as not canonical so the caller keeps the text.
+func parseSID(b []byte) (uint64, bool) {
+	if len(b) == 16 {
+		var n uint64
+		ok := true
+		for _, c := range b {
+			v := hexVal[c]
+			if v < 0 {
+				ok = false
+				break
+			}
+			n = n<<4 | uint64(v)
+		}
+		if ok {
+			return n, true
+		}
+	}
+	h := uint64(14695981039346656037)
+	for _, c := range b {
+		h ^= uint64(c)
+		h *= 1099511628211
+	}
+	return h, false
+}
+
+// sessionList is a recency list: front is the most recently used.
+type sessionList struct {
+	head, tail *session
+	n          int
+}
+
+func (l *sessionList) pushFront(s *session) {
+	s.prev, s.next = nil, l.head
+	if l.head != nil {
+		l.head.prev = s
+	} else {
+		l.tail = s
+	}
+	l.head = s
+	l.n++
+}
+
+func (l *sessionList) remove(s *session) {
+	if s.prev != nil {
+		s.prev.next = s.next
+	} else {
+		l.head = s.next
+	}
+	if s.next != nil {
+		s.next.prev = s.prev
+	} else {
+		l.tail = s.prev
+	}
+	s.prev, s.next = nil, nil
+	l.n--
+}
+
+func (l *sessionList) moveToFront(s *session) {
+	if l.head == s {
+		return
+	}
+	l.remove(s)
+	l.pushFront(s)
+}

@@ -1,0 +1,553 @@
+// Package exlog reads Exchange Server (2010 to Subscription Edition) SMTP
+// Receive and Send protocol logs as a stream of records.
+//
+// The Reader holds at most one line of the input in memory, never allocates
+// on the hot path once warmed up, and never fails on bad input: lines it cannot
+// read are counted and reported with their file name, line number and a reason.
+package exlog
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"strconv"
+	"time"
+)
+
+// LogType says which side of an SMTP conversation a protocol log records.
+type LogType uint8
+
+// Log types.
+const (
+	LogTypeUnknown LogType = iota
+	LogTypeReceive         // SMTP Receive Protocol Log (RECV*.LOG)
+	LogTypeSend            // SMTP Send Protocol Log (SEND*.LOG)
+)
+
+// String returns "receive", "send" or "unknown".
+func (t LogType) String() string {
+	switch t {
+	case LogTypeReceive:
+		return "receive"
+	case LogTypeSend:
+		return "send"
+	}
+	return "unknown"
+}
+
+// Event codes of the event field.
+const (
+	EventConnect    = '+'
+	EventDisconnect = '-'
+	EventSend       = '>' // sent by the server that wrote the log
+	EventReceive    = '<' // received by the server that wrote the log
+	EventInfo       = '*'
+)
+
+// Field identifies a column of a protocol log.
+type Field uint8
+
+// The documented columns, in their default order.
+const (
+	FieldDateTime Field = iota
+	FieldConnector
+	FieldSessionID
+	FieldSequence
+	FieldLocal
+	FieldRemote
+	FieldEvent
+	FieldData
+	FieldContext
+	NumFields
+
+	fieldIgnored Field = 255 // a column this package does not know
+)
+
+var fieldNames = [NumFields]string{
+	"date-time", "connector-id", "session-id", "sequence-number",
+	"local-endpoint", "remote-endpoint", "event", "data", "context",
+}
+
+// String returns the column name as written in a #Fields line.
+func (f Field) String() string {
+	if f < NumFields {
+		return fieldNames[f]
+	}
+	return "unknown"
+}
+
+// DefaultMaxLineBytes is the default cap on a line, line ending included.
+const DefaultMaxLineBytes = 64 << 10
+
+// DefaultMaxMalformed is the default number of malformed lines kept in detail.
+const DefaultMaxMalformed = 100
+
+// maxColumns bounds the columns of a #Fields line and of a record.
+const maxColumns = 64
+
+// Record is one line of a protocol log. Its byte slices point into the
+// Reader's buffers and are valid only until the next call to Next.
+type Record struct {
+	DateTime  time.Time // UTC
+	Connector []byte    // connector-id, unquoted
+	SessionID []byte    // session-id, normally 16 hex digits
+	Sequence  int64     // sequence-number, -1 when empty
+	Local     []byte    // local-endpoint, e.g. 10.0.0.1:25 or [2001:db8::1]:25
+	Remote    []byte    // remote-endpoint
+	Event     byte      // one of EventConnect, EventDisconnect, EventSend, EventReceive, EventInfo
+	Data      []byte    // unquoted, with \r and \n escapes turned back into CR and LF
+	Context   []byte    // unquoted and unescaped like Data
+	LogType   LogType   // from the latest #Log-type line, else from the file name
+	Line      int64     // 1-based line number in the file
+}
+
+// Malformed describes a line the Reader skipped.
+type Malformed struct {
+	File   string
+	Line   int64
+	Reason string
+}
+
+// Stats counts what a Reader has consumed. Lines always equals
+// Records + HeaderLines + BlankLines + MalformedLines.
+type Stats struct {
+	Bytes          int64
+	Lines          int64
+	Records        int64
+	HeaderLines    int64
+	BlankLines     int64
+	MalformedLines int64
+}
+
+// Options tune a Reader. The zero value selects the defaults.
+type Options struct {
+	// MaxLineBytes caps a line, line ending included; longer lines are reported
+	// as malformed and skipped without being buffered. Default 64 KiB, minimum 1 KiB.
+	MaxLineBytes int
+	// MaxMalformed is how many malformed lines are kept in detail (all are
+	// counted). Default 100; negative keeps none.
+	MaxMalformed int
+}
+
+// Reader reads records from one protocol log file.
+type Reader struct {
+	br       *bufio.Reader
+	name     string
+	maxLine  int
+	maxBad   int
+	nameType LogType
+	logType  LogType
+	version  string
+
+	cols      [maxColumns]Field
+	ncols     int
+	layoutErr string // why records cannot be read with the current #Fields, if they cannot
+
+	rec     Record
+	scratch []byte
+	stats   Stats
+	bad     []Malformed
+	err     error
+	tooLong string
+
+	dates dateCache
+}
+
+// NewReader returns a Reader with default options. fileName is used in
+// malformed-line reports and, until a #Log-type line says otherwise, to tell
+// receive logs (RECV*) from send logs (SEND*).
+func NewReader(src io.Reader, fileName string) *Reader {
+	return NewReaderOptions(src, fileName, Options{})
+}
+
+// NewReaderOptions returns a Reader with the given options.
+func NewReaderOptions(src io.Reader, fileName string, opts Options) *Reader {
+	if opts.MaxLineBytes == 0 {
+		opts.MaxLineBytes = DefaultMaxLineBytes
+	}
+	opts.MaxLineBytes = max(opts.MaxLineBytes, 1<<10)
+	if opts.MaxMalformed == 0 {
+		opts.MaxMalformed = DefaultMaxMalformed
+	}
+	r := &Reader{
+		br:      bufio.NewReaderSize(src, opts.MaxLineBytes),
+		maxLine: opts.MaxLineBytes,
+		maxBad:  max(opts.MaxMalformed, 0),
+		tooLong: "line longer than " + strconv.Itoa(opts.MaxLineBytes) + " bytes",
+	}
+	r.reset(fileName)
+	return r
+}
+
+// Reset makes r read a new file, keeping its buffers.
+func (r *Reader) Reset(src io.Reader, fileName string) {
+	r.br.Reset(src)
+	r.reset(fileName)
+}
+
+func (r *Reader) reset(fileName string) {
+	r.name = fileName
+	r.nameType = LogTypeUnknown
+	if fi, ok := ParseFileName(fileName); ok {
+		r.nameType = fi.LogType
+	}
+	r.logType = r.nameType
+	r.version = ""
+	r.setDefaultLayout()
+	r.stats = Stats{}
+	r.bad = r.bad[:0]
+	r.err = nil
+	r.rec = Record{}
+}
+
+func (r *Reader) setDefaultLayout() {
+	for i := range NumFields {
+		r.cols[i] = i
+	}
+	r.ncols = int(NumFields)
+	r.layoutErr = ""
+}
+
+// Next advances to the next record. It returns false at the end of the input
+// or on a read error (see Err). Header, blank and malformed lines are consumed
+// silently and accounted for in Stats.
+func (r *Reader) Next() bool {
+	if r.err != nil {
+		return false
+	}
+	for {
+		line, err := r.br.ReadSlice('\n')
+		if len(line) == 0 {
+			if err != nil && err != io.EOF {
+				r.err = err
+			}
+			return false
+		}
+		r.stats.Lines++
+		r.stats.Bytes += int64(len(line))
+		if err == bufio.ErrBufferFull {
+			r.skipRest()
+			r.malformed(r.tooLong)
+			continue
+		}
+		if err != nil && err != io.EOF {
+			r.err = err
+			r.stats.Lines-- // the line is incomplete; do not account for it
+			return false
+		}
+		if len(line) > r.maxLine {
+			r.malformed(r.tooLong)
+			continue
+		}
+		line = trimEOL(line)
+		if len(line) >= 3 && line[0] == 0xEF && line[1] == 0xBB && line[2] == 0xBF {
+			line = line[3:] // a BOM starts the file and may start a header block after a restart
+		}
+		if len(line) == 0 {
+			r.stats.BlankLines++
+			continue
+		}
+		if line[0] == '#' {
+			r.stats.HeaderLines++
+			r.header(line)
+			continue
+		}
+		if why := r.parse(line); why != "" {
+			r.malformed(why)
+			continue
+		}
+		r.stats.Records++
+		return true
+	}
+}
+
+// skipRest discards the rest of an over-long line.
+func (r *Reader) skipRest() {
+	for {
+		line, err := r.br.ReadSlice('\n')
+		r.stats.Bytes += int64(len(line))
+		if err != bufio.ErrBufferFull {
+			if err != nil && err != io.EOF {
+				r.err = err
+			}
+			return
+		}
+	}
+}
+
+func trimEOL(line []byte) []byte {
+	n := len(line)
+	if n > 0 && line[n-1] == '\n' {
+		n--
+		if n > 0 && line[n-1] == '\r' {
+			n--
+		}
+	}
+	return line[:n]
+}
+
+func (r *Reader) malformed(why string) {
+	r.stats.MalformedLines++
+	if len(r.bad) < r.maxBad {
+		r.bad = append(r.bad, Malformed{File: r.name, Line: r.stats.Lines, Reason: why})
+	}
+}
+
+// Record returns the current record. It is overwritten by the next call to Next.
+func (r *Reader) Record() *Record { return &r.rec }
+
+// Err returns the first read error, if any. Malformed input is not an error.
+func (r *Reader) Err() error { return r.err }
+
+// Malformed returns the first malformed lines (see Options.MaxMalformed).
+func (r *Reader) Malformed() []Malformed { return r.bad }
+
+// Stats returns what the Reader has consumed so far.
+func (r *Reader) Stats() Stats { return r.stats }
+
+// FileName returns the name given to NewReader or Reset.
+func (r *Reader) FileName() string { return r.name }
+
+// LogType returns the type from the latest #Log-type line, else from the file name.
+func (r *Reader) LogType() LogType { return r.logType }
+
+// Version returns the latest #Version header value ("14.0.0.0" on Exchange 2010,
+// "15.0.0.0" on every later build).
+func (r *Reader) Version() string { return r.version }
+
+// Fields returns the current column layout; unknown columns are reported as 255.
+func (r *Reader) Fields() []Field { return r.cols[:r.ncols] }
+
+func (r *Reader) header(line []byte) {
+	key, val, ok := bytes.Cut(line[1:], []byte{':'})
+	if !ok {
+		return
+	}
+	val = bytes.TrimSpace(val)
+	switch string(bytes.TrimSpace(key)) {
+	case "Fields":
+		r.setLayout(val)
+	case "Log-type":
+		switch {
+		case bytes.Contains(val, []byte("Receive")):
+			r.logType = LogTypeReceive
+		case bytes.Contains(val, []byte("Send")):
+			r.logType = LogTypeSend
+		default:
+			r.logType = r.nameType
+		}
+	case "Version":
+		if string(val) != r.version {
+			r.version = string(val)
+		}
+	}
+}
+
+func (r *Reader) setLayout(val []byte) {
+	r.ncols = 0
+	var seen [NumFields]bool
+	for len(val) > 0 && r.ncols < maxColumns {
+		name, rest, _ := bytes.Cut(val, []byte{','})
+		val = rest
+		f := fieldIgnored
+		name = bytes.TrimSpace(name)
+		for i, n := range fieldNames {
+			if string(name) == n && !seen[i] {
+				f = Field(i)
+				seen[i] = true
+				break
+			}
+		}
+		r.cols[r.ncols] = f
+		r.ncols++
+	}
+	r.layoutErr = ""
+	for _, need := range [...]Field{FieldDateTime, FieldSessionID, FieldEvent} {
+		if !seen[need] {
+			r.layoutErr = "#Fields line has no " + need.String() + " column"
+			return
+		}
+	}
+}
+
+// parse splits line into r.rec and returns why it is malformed, or "".
+func (r *Reader) parse(line []byte) string {
+	if r.layoutErr != "" {
+		return r.layoutErr
+	}
+	if cap(r.scratch) < 2*len(line) {
+		// Unquoting and then unescaping a field copies it at most twice, so
+		// scratch never reallocates and earlier fields stay valid.
+		r.scratch = make([]byte, 0, max(2*len(line), 4096))
+	}
+	scratch := r.scratch[:0]
+	var f [NumFields][]byte
+	pos, col := 0, 0
+	for {
+		var val []byte
+		if pos < len(line) && line[pos] == '"' {
+			start := pos + 1
+			i := start
+			doubled := false
+			for {
+				j := bytes.IndexByte(line[i:], '"')
+				if j < 0 {
+					return "unterminated quoted field"
+				}
+				i += j
+				if i+1 < len(line) && line[i+1] == '"' {
+					doubled = true
+					i += 2
+					continue
+				}
+				break
+			}
+			val = line[start:i]
+			pos = i + 1
+			if doubled {
+				n := len(scratch)
+				scratch = appendUndoubled(scratch, val)
+				val = scratch[n:len(scratch):len(scratch)]
+			}
+			if pos < len(line) && line[pos] != ',' {
+				return "text after a closing quote"
+			}
+		} else {
+			j := bytes.IndexByte(line[pos:], ',')
+			if j < 0 {
+				val = line[pos:]
+				pos = len(line)
+			} else {
+				val = line[pos : pos+j]
+				pos += j
+			}
+		}
+		if col >= r.ncols {
+			return "more fields than the #Fields line names"
+		}
+		if c := r.cols[col]; c != fieldIgnored {
+			f[c] = val
+		}
+		col++
+		if pos >= len(line) {
+			break
+		}
+		pos++ // the comma
+		if pos == len(line) {
+			// a trailing comma: one more, empty field
+			if col >= r.ncols {
+				return "more fields than the #Fields line names"
+			}
+			col++
+			break
+		}
+	}
+	if col != r.ncols {
+		return "fewer fields than the #Fields line names"
+	}
+
+	rec := &r.rec
+	ns, ok := r.dates.parse(f[FieldDateTime])
+	if !ok {
+		return "bad date-time"
+	}
+	rec.DateTime = time.Unix(0, ns).UTC()
+	if len(f[FieldSessionID]) == 0 {
+		return "empty session-id"
+	}
+	ev := f[FieldEvent]
+	if len(ev) != 1 {
+		return "bad event"
+	}
+	switch ev[0] {
+	case EventConnect, EventDisconnect, EventSend, EventReceive, EventInfo:
+	default:
+		return "bad event"
+	}
+	rec.Sequence = -1
+	if s := f[FieldSequence]; len(s) > 0 {
+		if len(s) > 18 {
+			return "bad sequence-number"
+		}
+		var n int64
+		for _, c := range s {
+			if c < '0' || c > '9' {
+				return "bad sequence-number"
+			}
+			n = n*10 + int64(c-'0')
+		}
+		rec.Sequence = n
+	}
+	rec.Event = ev[0]
+	rec.Connector = f[FieldConnector]
+	rec.SessionID = f[FieldSessionID]
+	rec.Local = f[FieldLocal]
+	rec.Remote = f[FieldRemote]
+	rec.Data = unescape(f[FieldData], &scratch)
+	rec.Context = unescape(f[FieldContext], &scratch)
+	rec.LogType = r.logType
+	rec.Line = r.stats.Lines
+	r.scratch = scratch
+	return ""
+}
+
+// appendUndoubled appends v to dst with every "" turned into ".
+func appendUndoubled(dst, v []byte) []byte {
+	for {
+		i := bytes.IndexByte(v, '"')
+		if i < 0 {
+			return append(dst, v...)
+		}
+		dst = append(dst, v[:i+1]...)
+		v = v[i+1:]
+		if len(v) > 0 && v[0] == '"' {
+			v = v[1:]
+		}
+	}
+}
+
+// unescape turns the two-character escapes \r and \n back into CR and
+// LF. Only data and context get this treatment: connector names such as
+// `EX01\new` hold literal backslashes.
+func unescape(v []byte, scratch *[]byte) []byte {
+	i := bytes.IndexByte(v, '\\')
+	if i < 0 || !hasEscape(v[i:]) {
+		return v
+	}
+	s := *scratch
+	n := len(s)
+	for len(v) > 0 {
+		i := bytes.IndexByte(v, '\\')
+		if i < 0 || i+1 >= len(v) {
+			s = append(s, v...)
+			break
+		}
+		s = append(s, v[:i]...)
+		switch v[i+1] {
+		case 'r':
+			s = append(s, '\r')
+			v = v[i+2:]
+		case 'n':
+			s = append(s, '\n')
+			v = v[i+2:]
+		default:
+			s = append(s, '\\')
+			v = v[i+1:]
+		}
+	}
+	*scratch = s
+	return s[n:len(s):len(s)]
+}
+
+func hasEscape(v []byte) bool {
+	for {
+		i := bytes.IndexByte(v, '\\')
+		if i < 0 || i+1 >= len(v) {
+			return false
+		}
+		if v[i+1] == 'r' || v[i+1] == 'n' {
+			return true
+		}
+		v = v[i+1:]
+	}
+}
