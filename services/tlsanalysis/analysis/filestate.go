@@ -94,6 +94,10 @@ func (fs *fileState) run(ctx context.Context, name string, src io.Reader) error 
 		}
 	}
 	fs.progress(r.Stats().Bytes - lastBytes)
+	if fs.unreported > 0 {
+		fs.a.progress(fs.unreported)
+		fs.unreported = 0
+	}
 	// Whatever is still open goes on in another file, or never ends.
 	for s := fs.recent.head; s != nil; {
 		next := s.next
@@ -111,7 +115,7 @@ func (fs *fileState) run(ctx context.Context, name string, src io.Reader) error 
 
 func (fs *fileState) progress(delta int64) {
 	fs.unreported += delta
-	if fs.unreported >= progressEvery || (delta == 0 && fs.unreported > 0) {
+	if fs.unreported >= progressEvery {
 		fs.a.progress(fs.unreported)
 		fs.unreported = 0
 	}
@@ -138,11 +142,14 @@ func (fs *fileState) record(rec *exlog.Record) {
 	if !s.haveRemote && len(rec.Remote) > 0 {
 		fs.setRemote(s, rec.Remote)
 	}
+	// A session starts with sequence-number 0: the connect line on receive
+	// logs, "attempting to connect" before it on send logs.
+	if rec.Sequence == 0 || (rec.Sequence < 0 && rec.Event == exlog.EventConnect) {
+		s.started = true
+	}
 	switch rec.Event {
-	case exlog.EventConnect:
-		s.connected = true
 	case exlog.EventDisconnect:
-		s.disconnected = true
+		s.ended = true
 		fs.close(s)
 	case exlog.EventReceive:
 		if dir == DirectionSend {

@@ -27,10 +27,10 @@ type session struct {
 	name   string
 	nameAt int64
 
-	connected, disconnected bool
-	upgrade                 Upgrade
-	mustStartTLS            bool
-	evicted                 bool
+	started, ended bool
+	upgrade        Upgrade
+	mustStartTLS   bool
+	evicted        bool
 
 	haveTLS    bool
 	tlsAt      int64
@@ -51,7 +51,7 @@ type session struct {
 	prev, next *session // recency list of the owner (file state or Analyzer)
 }
 
-func (s *session) complete() bool { return s.connected && s.disconnected }
+func (s *session) complete() bool { return s.started && s.ended }
 
 // merge folds fragment o of the same session into s. It does not depend on
 // the order fragments arrive in, so files can be read in parallel.
@@ -77,8 +77,8 @@ func (s *session) merge(o *session) {
 	if o.name != "" && (s.name == "" || o.nameAt < s.nameAt) {
 		s.name, s.nameAt = o.name, o.nameAt
 	}
-	s.connected = s.connected || o.connected
-	s.disconnected = s.disconnected || o.disconnected
+	s.started = s.started || o.started
+	s.ended = s.ended || o.ended
 	if s.upgrade == UpgradeNone {
 		s.upgrade = o.upgrade
 	}
@@ -121,8 +121,8 @@ func (s *session) public() *Session {
 		KeyExchangeBits:   s.kexBits,
 		Weak:              s.weak,
 		MustIssueStartTLS: s.mustStartTLS,
-		Connected:         s.connected,
-		Disconnected:      s.disconnected,
+		Started:           s.started,
+		Ended:             s.ended,
 		Evicted:           s.evicted,
 	}
 	if p.SessionID == "" {

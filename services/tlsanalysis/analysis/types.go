@@ -221,7 +221,7 @@ type Session struct {
 	MustIssueStartTLS bool
 	Certificates      []Certificate // at most one sent and one received
 
-	Connected    bool // the connect (+) line was seen
-	Disconnected bool // the disconnect (-) line was seen
-	Evicted      bool // closed early because too many sessions were open
+	Started bool // its first line (sequence-number 0) was seen
+	Ended   bool // its disconnect (-) line was seen
+	Evicted bool // closed early because too many sessions were open
 }
