@@ -54,6 +54,8 @@ var ErrFinished = errors.New("analysis: AddFile after Finish")
 type Analyzer struct {
 	opts Options
 
+	tables *tables
+
 	mu       sync.Mutex // guards the fields below
 	agg      *agg
 	open     map[fkey]*session
@@ -74,7 +76,7 @@ type Analyzer struct {
 // fkey identifies a session across files.
 type fkey struct {
 	dir  Direction
-	conn string
+	conn uint32
 	sid  uint64
 }
 
@@ -93,7 +95,7 @@ func New(opts Options) *Analyzer {
 	if opts.MaxConnectorsPerRemote <= 0 {
 		opts.MaxConnectorsPerRemote = 16
 	}
-	a := &Analyzer{opts: opts, open: make(map[fkey]*session)}
+	a := &Analyzer{opts: opts, open: make(map[fkey]*session), tables: newTables()}
 	a.agg = newAgg(&a.opts)
 	return a
 }
@@ -118,7 +120,7 @@ func (a *Analyzer) AddFile(ctx context.Context, name string, r io.Reader) error 
 }
 
 // mergeFile takes in what fs read from one file.
-func (a *Analyzer) mergeFile(fs *fileState, name string) {
+func (a *Analyzer) mergeFile(fs *fileState) {
 	st := fs.r.Stats()
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -183,6 +185,7 @@ func (a *Analyzer) mergeLocked(frags []*session) {
 
 // finish aggregates a session whose last fragment has been seen. a.mu is held.
 func (a *Analyzer) finish(s *session) {
+	s.resolve(a.tables)
 	a.agg.add(s)
 	a.emit(s)
 }
@@ -191,7 +194,7 @@ func (a *Analyzer) emit(s *session) {
 	if a.opts.OnSession == nil {
 		return
 	}
-	p := s.public()
+	p := s.public(a.tables.view())
 	a.emitMu.Lock()
 	defer a.emitMu.Unlock()
 	a.opts.OnSession(p)
@@ -243,7 +246,7 @@ func (a *Analyzer) Finish() *Result {
 		MalformedLines: a.stats.MalformedLines,
 		Malformed:      slices.Clone(a.bad),
 	}
-	a.agg.fill(res)
+	a.agg.fill(res, a.tables.view())
 	a.result = res
 	return res
 }

@@ -5,51 +5,50 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"unicode/utf8"
 
 	"github.com/hybridkit/hybridkit/services/tlsanalysis/exlog"
 )
 
-// skey identifies a session inside one file state; conn indexes connNames.
-type skey struct {
-	dir  Direction
-	conn uint32
-	sid  uint64
-}
-
 // fileState reads one file at a time. It is owned by one goroutine and reused
-// across files (through the Analyzer's pool) to keep its buffers warm.
+// across files (through the Analyzer's pool) to keep its buffers and caches warm.
 type fileState struct {
 	a   *Analyzer
 	r   *exlog.Reader
 	agg *agg
 
-	sessions map[skey]*session
+	sessions map[uint64]*session // by session-id; sidNext chains other connectors
 	recent   sessionList
 	free     []*session
 	pending  []*session // fragments to hand to the Analyzer
 
-	connIDs   map[string]uint32
-	connNames []string
-	lastConn  []byte
-	lastID    uint32
-	haveConn  bool
+	// Caches of the Analyzer's tables, keyed by the raw bytes of a line.
+	conns    map[string]uint32
+	lastConn []byte
+	lastID   uint32
+	haveConn bool
+	suites   map[string]suiteRef
+	certs    [2]map[string]int32
+	strs     map[string]string // interned names
 
-	cur     *session // session of the previous record
+	cur     *session // session of the previous relevant record
 	curDir  Direction
 	curSID  []byte
 	curConn []byte
 
-	strs map[string]string // interned names, protocol tokens, algorithms
-
 	unreported int64 // bytes read since the last progress report
+}
+
+type suiteRef struct {
+	id      int32
+	outcome Outcome
+	weak    Weakness
 }
 
 const (
 	progressEvery  = 4 << 20
 	pendingFlush   = 4096
+	maxCached      = 1 << 12
 	maxInterned    = 1 << 16
-	maxConnectors  = 1 << 12
 	maxNameLen     = 255
 	ctxCheckPeriod = 1 << 14
 )
@@ -58,8 +57,10 @@ func newFileState(a *Analyzer) *fileState {
 	return &fileState{
 		a:        a,
 		r:        exlog.NewReaderOptions(nil, "", exlog.Options{MaxLineBytes: a.opts.MaxLineBytes, MaxMalformed: a.opts.MaxMalformed}),
-		sessions: make(map[skey]*session),
-		connIDs:  make(map[string]uint32),
+		sessions: make(map[uint64]*session),
+		conns:    make(map[string]uint32),
+		suites:   make(map[string]suiteRef),
+		certs:    [2]map[string]int32{make(map[string]int32), make(map[string]int32)},
 		strs:     make(map[string]string),
 	}
 }
@@ -67,11 +68,6 @@ func newFileState(a *Analyzer) *fileState {
 // run reads one file and hands its results to the Analyzer.
 func (fs *fileState) run(ctx context.Context, name string, src io.Reader) error {
 	fs.agg = newAgg(&fs.a.opts)
-	if len(fs.connIDs) > maxConnectors {
-		clear(fs.connIDs)
-		fs.connNames = fs.connNames[:0]
-		fs.haveConn = false
-	}
 	fs.cur = nil
 	r := fs.r
 	r.Reset(src, name)
@@ -101,13 +97,15 @@ func (fs *fileState) run(ctx context.Context, name string, src io.Reader) error 
 	// Whatever is still open goes on in another file, or never ends.
 	for s := fs.recent.head; s != nil; {
 		next := s.next
+		s.sidNext = nil
 		fs.pending = append(fs.pending, s)
 		s = next
 	}
 	fs.recent = sessionList{}
 	clear(fs.sessions)
 	fs.cur = nil
-	fs.a.mergeFile(fs, name)
+	fs.a.mergeFile(fs)
+	clear(fs.pending)
 	fs.pending = fs.pending[:0]
 	fs.agg = nil
 	return err
@@ -122,9 +120,23 @@ func (fs *fileState) progress(delta int64) {
 }
 
 // record is the hot path: it runs once per line, so it looks at a few bytes
-// of most lines and fully parses only the lines that carry evidence.
+// of most lines and only finds the session of lines that carry evidence: the
+// first line (sequence-number 0), connect and disconnect, EHLO/HELO,
+// STARTTLS/X-ANONYMOUSTLS, 220 banners on send logs, 451 replies, TLS and
+// certificate information.
 func (fs *fileState) record(rec *exlog.Record) {
 	dir := directionOf(rec.LogType)
+	switch rec.Event {
+	case exlog.EventConnect, exlog.EventDisconnect:
+	case exlog.EventReceive, exlog.EventSend:
+		if rec.Sequence != 0 && !relevantSMTP(rec.Data, (rec.Event == exlog.EventReceive) != (dir == DirectionSend), dir) {
+			return
+		}
+	case exlog.EventInfo:
+		if rec.Sequence != 0 && !relevantInfo(rec) {
+			return
+		}
+	}
 	s := fs.cur
 	if s == nil || dir != fs.curDir || !bytes.Equal(rec.SessionID, fs.curSID) || !bytes.Equal(rec.Connector, fs.curConn) {
 		s = fs.lookup(dir, rec)
@@ -135,7 +147,6 @@ func (fs *fileState) record(rec *exlog.Record) {
 	} else if ns < s.first {
 		s.first = ns
 	}
-	s.lines++
 	if !s.haveLocal && len(rec.Local) > 0 {
 		s.local, s.haveLocal = exlog.ParseEndpointAddr(rec.Local)
 	}
@@ -153,7 +164,7 @@ func (fs *fileState) record(rec *exlog.Record) {
 		fs.close(s)
 	case exlog.EventReceive:
 		if dir == DirectionSend {
-			fs.reply(s, rec.Data)
+			fs.reply(s, rec.Data, ns)
 		} else {
 			fs.command(s, rec.Data, ns)
 		}
@@ -161,47 +172,95 @@ func (fs *fileState) record(rec *exlog.Record) {
 		if dir == DirectionSend {
 			fs.command(s, rec.Data, ns)
 		} else {
-			fs.reply(s, rec.Data)
+			fs.reply(s, rec.Data, ns)
 		}
 	case exlog.EventInfo:
 		fs.info(s, rec, ns)
 	}
 }
 
-func (fs *fileState) lookup(dir Direction, rec *exlog.Record) *session {
-	var conn uint32
-	if fs.haveConn && bytes.Equal(rec.Connector, fs.lastConn) {
-		conn = fs.lastID
-	} else {
-		id, ok := fs.connIDs[string(rec.Connector)]
-		if !ok {
-			id = uint32(len(fs.connNames))
-			fs.connNames = append(fs.connNames, validString(rec.Connector))
-			fs.connIDs[string(rec.Connector)] = id
-		}
-		conn = id
-		fs.lastConn = append(fs.lastConn[:0], rec.Connector...)
-		fs.lastID, fs.haveConn = id, true
+// relevantSMTP is a quick, generous test for the commands and replies that
+// command and reply look at.
+func relevantSMTP(data []byte, fromClient bool, dir Direction) bool {
+	if len(data) < 4 {
+		return false
 	}
+	if fromClient {
+		switch data[0] | 0x20 {
+		case 'e', 'h':
+			return dir == DirectionReceive
+		case 's', 'x':
+			return true
+		}
+		return false
+	}
+	return data[0] == '2' && data[1] == '2' && data[2] == '0' && dir == DirectionSend ||
+		data[0] == '4' && data[1] == '5' && data[2] == '1'
+}
+
+// relevantInfo is a quick test for the * lines info looks at.
+func relevantInfo(rec *exlog.Record) bool {
+	ctx := rec.Context
+	if len(ctx) == 0 {
+		ctx = rec.Data
+	}
+	if len(ctx) < 3 {
+		return false
+	}
+	switch ctx[0] {
+	case 'T':
+		return ctx[1] == 'L' && ctx[2] == 'S'
+	case 'S':
+		return ctx[1] == 'e' && ctx[2] == 'n'
+	case 'R':
+		return ctx[1] == 'e' && ctx[2] == 'c'
+	case 'C':
+		return ctx[1] == 'e' && ctx[2] == 'r'
+	}
+	return false
+}
+
+func (fs *fileState) connID(raw []byte) uint32 {
+	if fs.haveConn && bytes.Equal(raw, fs.lastConn) {
+		return fs.lastID
+	}
+	id, ok := fs.conns[string(raw)]
+	if !ok {
+		if len(fs.conns) >= maxCached {
+			clear(fs.conns)
+		}
+		id = fs.a.tables.conn(raw)
+		fs.conns[string(raw)] = id
+	}
+	fs.lastConn = append(fs.lastConn[:0], raw...)
+	fs.lastID, fs.haveConn = id, true
+	return id
+}
+
+func (fs *fileState) lookup(dir Direction, rec *exlog.Record) *session {
+	conn := fs.connID(rec.Connector)
 	sid, canonical := parseSID(rec.SessionID)
-	k := skey{dir: dir, conn: conn, sid: sid}
-	s := fs.sessions[k]
+	s := fs.sessions[sid]
+	for s != nil && (s.conn != conn || s.dir != dir) {
+		s = s.sidNext
+	}
 	if s == nil {
 		s = fs.alloc()
-		s.dir, s.conn, s.cid, s.sid = dir, fs.connNames[conn], conn, sid
+		s.dir, s.conn, s.sid = dir, conn, sid
 		if !canonical {
 			s.sidRaw = validString(rec.SessionID)
 		}
 		ns := rec.DateTime.UnixNano()
 		s.first, s.last = ns, ns
-		fs.sessions[k] = s
+		s.sidNext = fs.sessions[sid]
+		fs.sessions[sid] = s
 		fs.recent.pushFront(s)
 		if fs.recent.n > fs.a.opts.MaxOpenSessions {
 			// Too many sessions open in this file: hand the least recently
 			// active one to the Analyzer, which bounds its own set likewise.
 			old := fs.recent.tail
 			fs.recent.remove(old)
-			delete(fs.sessions, fs.keyOf(old))
+			fs.unlink(old)
 			fs.hand(old)
 		}
 	} else {
@@ -213,21 +272,42 @@ func (fs *fileState) lookup(dir Direction, rec *exlog.Record) *session {
 	return s
 }
 
-func (fs *fileState) keyOf(s *session) skey {
-	return skey{dir: s.dir, conn: s.cid, sid: s.sid}
+// unlink removes s from the session map.
+func (fs *fileState) unlink(s *session) {
+	head := fs.sessions[s.sid]
+	if head == s {
+		if s.sidNext == nil {
+			delete(fs.sessions, s.sid)
+		} else {
+			fs.sessions[s.sid] = s.sidNext
+		}
+	} else {
+		for p := head; p != nil; p = p.sidNext {
+			if p.sidNext == s {
+				p.sidNext = s.sidNext
+				break
+			}
+		}
+	}
+	s.sidNext = nil
+	if fs.cur == s {
+		fs.cur = nil
+	}
 }
 
 func (fs *fileState) alloc() *session {
+	var s *session
 	if n := len(fs.free); n > 0 {
-		s := fs.free[n-1]
+		s = fs.free[n-1]
 		fs.free = fs.free[:n-1]
-		return s
+	} else {
+		s = new(session)
 	}
-	return new(session)
+	s.reset()
+	return s
 }
 
 func (fs *fileState) release(s *session) {
-	*s = session{}
 	if len(fs.free) < 1024 {
 		fs.free = append(fs.free, s)
 	}
@@ -236,9 +316,9 @@ func (fs *fileState) release(s *session) {
 // close ends s at its disconnect line.
 func (fs *fileState) close(s *session) {
 	fs.recent.remove(s)
-	delete(fs.sessions, fs.keyOf(s))
-	fs.cur = nil
+	fs.unlink(s)
 	if s.complete() {
+		s.resolve(fs.a.tables)
 		fs.agg.add(s)
 		fs.a.emit(s)
 		fs.release(s)
@@ -295,7 +375,7 @@ func (fs *fileState) command(s *session, data []byte, ns int64) {
 
 // reply looks at what the server answered: the 220 banner (send logs) and
 // 451 5.7.3 Must issue a STARTTLS command first.
-func (fs *fileState) reply(s *session, data []byte) {
+func (fs *fileState) reply(s *session, data []byte, ns int64) {
 	if len(data) < 4 {
 		return
 	}
@@ -303,7 +383,7 @@ func (fs *fileState) reply(s *session, data []byte) {
 	case data[0] == '2' && data[1] == '2' && data[2] == '0' && (data[3] == ' ' || data[3] == '-'):
 		if s.dir == DirectionSend && s.name == "" && s.upgrade == UpgradeNone {
 			if h := fs.hostArg(data[4:]); h != "" && !isStatusCode(h) {
-				s.name, s.nameAt = h, s.last
+				s.name, s.nameAt = h, ns
 			}
 		}
 	case data[0] == '4' && bytes.HasPrefix(data, []byte("451 5.7.3")):
@@ -338,28 +418,20 @@ func (fs *fileState) info(s *session, rec *exlog.Record, ns int64) {
 	}
 	switch ctx[0] {
 	case 'T':
-		t, ok := parseTLSLine(ctx)
+		ref, ok := fs.suites[string(ctx)]
 		if !ok {
-			return
-		}
-		s.haveTLS, s.tlsAt = true, ns
-		if t.failed {
-			s.outcome = OutcomeFailed
-			s.failure = fs.intern(t.reason)
-			if s.failure == "" {
-				s.failure = "unspecified"
+			t, isTLS := parseTLSLine(ctx)
+			if !isTLS {
+				return
 			}
-			s.protocol, s.cipher, s.hash, s.kex = fs.intern(t.protocol), "", "", ""
-			s.cipherBits, s.hashBits, s.kexBits, s.weak = 0, 0, 0, 0
-			return
+			su := suiteOf(t)
+			ref = suiteRef{id: fs.a.tables.suite(su), outcome: su.outcome, weak: su.weak}
+			if len(fs.suites) >= maxCached {
+				clear(fs.suites)
+			}
+			fs.suites[string(ctx)] = ref
 		}
-		s.outcome = protocolOutcome(t.protocol)
-		s.failure = ""
-		s.protocol = fs.intern(t.protocol)
-		s.cipher, s.cipherBits = fs.intern(t.cipher), t.cipherBits
-		s.hash, s.hashBits = fs.intern(t.hash), t.hashBits
-		s.kex, s.kexBits = fs.intern(t.kex), t.kexBits
-		s.weak = weakness(s.cipher, s.cipherBits, s.hash, s.kex, s.kexBits)
+		s.suite, s.tlsAt, s.outcome, s.weak = ref.id, ns, ref.outcome, ref.weak
 	case 'S', 'R':
 		role := CertSent
 		prefix := prefixSendingCert
@@ -369,15 +441,26 @@ func (fs *fileState) info(s *session, rec *exlog.Record, ns int64) {
 		if !bytes.HasPrefix(ctx, prefix) {
 			return
 		}
-		if len(bytes.TrimSpace(rec.Data)) == 0 {
+		data := bytes.TrimSpace(rec.Data)
+		if len(data) == 0 {
 			s.pendingRole = role // older builds: attribute lines follow
 			return
 		}
-		if s.certs[role-1] == nil {
-			c := parseCertLine(validString(rec.Data))
-			c.Role = role
-			s.certs[role-1] = &c
+		if s.certs[role-1] >= 0 {
+			return
 		}
+		cache := fs.certs[role-1]
+		id, ok := cache[string(data)]
+		if !ok {
+			c := parseCertLine(validString(data))
+			c.Role = role
+			id = fs.a.tables.cert(c)
+			if len(cache) >= maxCached {
+				clear(cache)
+			}
+			cache[string(data)] = id
+		}
+		s.certs[role-1] = id
 	case 'C':
 		attr := certAttrOf(ctx)
 		if attr == attrNone {
@@ -390,10 +473,10 @@ func (fs *fileState) info(s *session, rec *exlog.Record, ns int64) {
 				role = CertReceived
 			}
 		}
-		c := s.certs[role-1]
+		c := s.pending[role-1]
 		if c == nil {
 			c = &Certificate{Role: role}
-			s.certs[role-1] = c
+			s.pending[role-1] = c
 		}
 		c.set(attr, validString(bytes.TrimSpace(rec.Data)))
 	}
@@ -413,13 +496,4 @@ func (fs *fileState) intern(b []byte) string {
 	s := validString(b)
 	fs.strs[string(b)] = s
 	return s
-}
-
-// validString copies b into a string, replacing invalid UTF-8 so that the
-// result can travel in protobuf string fields.
-func validString(b []byte) string {
-	if utf8.Valid(b) {
-		return string(b)
-	}
-	return string(bytes.ToValidUTF8(b, []byte("\uFFFD")))
 }

@@ -2,7 +2,6 @@ package analysis
 
 import (
 	"cmp"
-	"maps"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -62,19 +61,19 @@ type RemoteStats struct {
 	Direction Direction
 	// IP is the remote address without port, or the endpoint as logged when it
 	// is not an IP address ("" when the log had none).
-	IP                string
-	Names             []string // EHLO/HELO names (receive) or banner hosts (send), sorted
-	NamesTruncated    bool     // more names were seen than Options.MaxNamesPerRemote
-	Connectors        []string // sorted
-	ConnectorsTrunc   bool     // more connectors than Options.MaxConnectorsPerRemote
-	FirstSeen         time.Time
-	LastSeen          time.Time
-	Counts            Counts
-	StartTLS          int64
-	AnonymousTLS      int64
-	MustIssueStartTLS int64
-	Weak              int64
-	Ciphers           map[string]int64 // CipherStats.Name() → sessions
+	IP                  string
+	Names               []string // EHLO/HELO names (receive) or banner hosts (send), sorted
+	NamesTruncated      bool     // more names were seen than Options.MaxNamesPerRemote
+	Connectors          []string // sorted
+	ConnectorsTruncated bool     // more connectors than Options.MaxConnectorsPerRemote
+	FirstSeen           time.Time
+	LastSeen            time.Time
+	Counts              Counts
+	StartTLS            int64
+	AnonymousTLS        int64
+	MustIssueStartTLS   int64
+	Weak                int64
+	Ciphers             map[string]int64 // CipherStats.Name() → sessions
 }
 
 // DayStats aggregates sessions by the UTC day they started.
@@ -132,7 +131,7 @@ type CertStats struct {
 
 type groupKey struct {
 	dir  Direction
-	conn string
+	conn uint32
 }
 
 type remoteKey struct {
@@ -146,37 +145,41 @@ type dayKey struct {
 	day int64 // days since the Unix epoch
 }
 
-type cipherKey struct {
-	dir                         Direction
-	outcome                     Outcome
-	protocol, cipher, hash, kex string
-	cipherBits, hashBits, kex2  int
+type suiteKey struct {
+	dir   Direction
+	suite int32
 }
 
 type certKey struct {
-	dir        Direction
-	role       CertRole
-	thumbprint string
-	subject    string
-}
-
-type remoteAgg struct {
-	RemoteStats
-	ciphers map[cipherKey]int64
-}
-
-type certAgg struct {
-	CertStats
-	first, last int64
+	dir  Direction
+	cert int32
 }
 
 type groupAgg struct {
-	GroupStats
+	counts                     Counts
+	startTLS, anon, must, weak int64
+	first, last                int64
+}
+
+type remoteAgg struct {
+	counts                     Counts
+	startTLS, anon, must, weak int64
+	first, last                int64
+	names                      []string
+	conns                      []uint32
+	namesTrunc, connsTrunc     bool
+	suites                     map[int32]int64
+}
+
+type certAgg struct {
+	sessions    int64
 	first, last int64
 }
 
 // agg accumulates finished sessions. One lives in each file state and one in
-// the Analyzer; file aggregates are merged into the Analyzer's.
+// the Analyzer; file aggregates are merged into the Analyzer's. Keys are the
+// small ids of the Analyzer's tables, so adding a session costs a few map
+// operations on integers.
 type agg struct {
 	opts       *Options
 	sessions   int64
@@ -186,32 +189,30 @@ type agg struct {
 	groups     map[groupKey]*groupAgg
 	remotes    map[remoteKey]*remoteAgg
 	days       map[dayKey]*Counts
-	ciphers    map[cipherKey]int64
+	suites     map[suiteKey]int64
 	certs      map[certKey]*certAgg
-	unknown    map[string]int64
-	failures   map[string]int64
 }
 
 func newAgg(opts *Options) *agg {
 	return &agg{
-		opts:     opts,
-		groups:   make(map[groupKey]*groupAgg),
-		remotes:  make(map[remoteKey]*remoteAgg),
-		days:     make(map[dayKey]*Counts),
-		ciphers:  make(map[cipherKey]int64),
-		certs:    make(map[certKey]*certAgg),
-		unknown:  make(map[string]int64),
-		failures: make(map[string]int64),
+		opts:    opts,
+		groups:  make(map[groupKey]*groupAgg),
+		remotes: make(map[remoteKey]*remoteAgg),
+		days:    make(map[dayKey]*Counts),
+		suites:  make(map[suiteKey]int64),
+		certs:   make(map[certKey]*certAgg),
 	}
 }
 
 const nsPerDay = 86400 * int64(time.Second)
 
+// add counts a resolved session.
 func (g *agg) add(s *session) {
 	o := s.outcome
-	if !s.haveTLS {
+	if s.suite < 0 {
 		o = OutcomeNone
 	}
+	weak := s.suite >= 0 && s.weak != 0 && o != OutcomeFailed
 	g.sessions++
 	if !s.complete() {
 		g.incomplete++
@@ -224,12 +225,12 @@ func (g *agg) add(s *session) {
 	gk := groupKey{s.dir, s.conn}
 	grp := g.groups[gk]
 	if grp == nil {
-		grp = &groupAgg{GroupStats: GroupStats{Direction: s.dir, Connector: s.conn}, first: s.first, last: s.last}
+		grp = &groupAgg{first: s.first, last: s.last}
 		g.groups[gk] = grp
 	}
-	grp.Counts[o]++
+	grp.counts[o]++
 	grp.first, grp.last = min(grp.first, s.first), max(grp.last, s.last)
-	countUpgrade(s, &grp.StartTLS, &grp.AnonymousTLS, &grp.MustIssueStartTLS, &grp.Weak)
+	countUpgrade(s, weak, &grp.startTLS, &grp.anon, &grp.must, &grp.weak)
 
 	rk := remoteKey{dir: s.dir, addr: s.remote}
 	if !s.remote.IsValid() {
@@ -237,25 +238,16 @@ func (g *agg) add(s *session) {
 	}
 	rem := g.remotes[rk]
 	if rem == nil {
-		ip := rk.host
-		if rk.addr.IsValid() {
-			ip = rk.addr.String()
-		}
-		rem = &remoteAgg{RemoteStats: RemoteStats{Direction: s.dir, IP: ip, FirstSeen: time.Unix(0, s.first).UTC(), LastSeen: time.Unix(0, s.last).UTC()}}
+		rem = &remoteAgg{first: s.first, last: s.last}
 		g.remotes[rk] = rem
 	}
-	rem.Counts[o]++
-	if f := time.Unix(0, s.first); f.Before(rem.FirstSeen) {
-		rem.FirstSeen = f.UTC()
-	}
-	if l := time.Unix(0, s.last); l.After(rem.LastSeen) {
-		rem.LastSeen = l.UTC()
-	}
-	countUpgrade(s, &rem.StartTLS, &rem.AnonymousTLS, &rem.MustIssueStartTLS, &rem.Weak)
+	rem.counts[o]++
+	rem.first, rem.last = min(rem.first, s.first), max(rem.last, s.last)
+	countUpgrade(s, weak, &rem.startTLS, &rem.anon, &rem.must, &rem.weak)
 	if s.name != "" {
-		rem.Names, rem.NamesTruncated = addBounded(rem.Names, s.name, g.opts.MaxNamesPerRemote, rem.NamesTruncated)
+		rem.names, rem.namesTrunc = addBounded(rem.names, s.name, g.opts.MaxNamesPerRemote, rem.namesTrunc)
 	}
-	rem.Connectors, rem.ConnectorsTrunc = addBounded(rem.Connectors, s.conn, g.opts.MaxConnectorsPerRemote, rem.ConnectorsTrunc)
+	rem.conns, rem.connsTrunc = addBounded(rem.conns, s.conn, g.opts.MaxConnectorsPerRemote, rem.connsTrunc)
 
 	dk := dayKey{s.dir, floorDiv(s.first, nsPerDay)}
 	day := g.days[dk]
@@ -265,43 +257,29 @@ func (g *agg) add(s *session) {
 	}
 	day[o]++
 
-	switch {
-	case o == OutcomeFailed:
-		g.failures[s.failure]++
-	case o != OutcomeNone:
-		ck := cipherKey{dir: s.dir, outcome: o, protocol: s.protocol, cipher: s.cipher, hash: s.hash, kex: s.kex,
-			cipherBits: s.cipherBits, hashBits: s.hashBits, kex2: s.kexBits}
-		g.ciphers[ck]++
-		if rem.ciphers == nil {
-			rem.ciphers = make(map[cipherKey]int64)
+	if s.suite >= 0 {
+		g.suites[suiteKey{s.dir, s.suite}]++
+		if rem.suites == nil {
+			rem.suites = make(map[int32]int64)
 		}
-		rem.ciphers[ck]++
-		if o == OutcomeUnknown {
-			g.unknown[s.protocol]++
-		}
+		rem.suites[s.suite]++
 	}
-
 	for _, c := range s.certs {
-		if c == nil || (c.Thumbprint == "" && c.Subject == "") {
+		if c < 0 {
 			continue
 		}
-		k := certKey{dir: s.dir, role: c.Role, thumbprint: c.Thumbprint}
-		if c.Thumbprint == "" {
-			k.subject = c.Subject
-		}
+		k := certKey{s.dir, c}
 		ca := g.certs[k]
 		if ca == nil {
-			ca = &certAgg{CertStats: CertStats{Direction: s.dir, Role: c.Role, Thumbprint: c.Thumbprint, Subject: c.Subject,
-				Issuer: c.Issuer, SerialNumber: c.SerialNumber, NotBefore: c.NotBefore, NotAfter: c.NotAfter,
-				AlternateNames: c.AlternateNames}, first: s.first, last: s.last}
+			ca = &certAgg{first: s.first, last: s.last}
 			g.certs[k] = ca
 		}
-		ca.Sessions++
+		ca.sessions++
 		ca.first, ca.last = min(ca.first, s.first), max(ca.last, s.last)
 	}
 }
 
-func countUpgrade(s *session, startTLS, anon, must, weak *int64) {
+func countUpgrade(s *session, weak bool, startTLS, anon, must, weakN *int64) {
 	switch s.upgrade {
 	case UpgradeStartTLS:
 		*startTLS++
@@ -311,12 +289,12 @@ func countUpgrade(s *session, startTLS, anon, must, weak *int64) {
 	if s.mustStartTLS {
 		*must++
 	}
-	if s.weak != 0 && s.haveTLS && s.outcome != OutcomeFailed {
-		*weak++
+	if weak {
+		*weakN++
 	}
 }
 
-func addBounded(list []string, v string, limit int, truncated bool) ([]string, bool) {
+func addBounded[T comparable](list []T, v T, limit int, truncated bool) ([]T, bool) {
 	if slices.Contains(list, v) {
 		return list, truncated
 	}
@@ -348,11 +326,11 @@ func (g *agg) merge(o *agg) {
 			g.groups[k] = v
 			continue
 		}
-		grp.Counts.add(&v.Counts)
-		grp.StartTLS += v.StartTLS
-		grp.AnonymousTLS += v.AnonymousTLS
-		grp.MustIssueStartTLS += v.MustIssueStartTLS
-		grp.Weak += v.Weak
+		grp.counts.add(&v.counts)
+		grp.startTLS += v.startTLS
+		grp.anon += v.anon
+		grp.must += v.must
+		grp.weak += v.weak
 		grp.first, grp.last = min(grp.first, v.first), max(grp.last, v.last)
 	}
 	for k, v := range o.remotes {
@@ -361,30 +339,25 @@ func (g *agg) merge(o *agg) {
 			g.remotes[k] = v
 			continue
 		}
-		rem.Counts.add(&v.Counts)
-		rem.StartTLS += v.StartTLS
-		rem.AnonymousTLS += v.AnonymousTLS
-		rem.MustIssueStartTLS += v.MustIssueStartTLS
-		rem.Weak += v.Weak
-		if v.FirstSeen.Before(rem.FirstSeen) {
-			rem.FirstSeen = v.FirstSeen
+		rem.counts.add(&v.counts)
+		rem.startTLS += v.startTLS
+		rem.anon += v.anon
+		rem.must += v.must
+		rem.weak += v.weak
+		rem.first, rem.last = min(rem.first, v.first), max(rem.last, v.last)
+		rem.namesTrunc = rem.namesTrunc || v.namesTrunc
+		for _, n := range v.names {
+			rem.names, rem.namesTrunc = addBounded(rem.names, n, g.opts.MaxNamesPerRemote, rem.namesTrunc)
 		}
-		if v.LastSeen.After(rem.LastSeen) {
-			rem.LastSeen = v.LastSeen
+		rem.connsTrunc = rem.connsTrunc || v.connsTrunc
+		for _, n := range v.conns {
+			rem.conns, rem.connsTrunc = addBounded(rem.conns, n, g.opts.MaxConnectorsPerRemote, rem.connsTrunc)
 		}
-		rem.NamesTruncated = rem.NamesTruncated || v.NamesTruncated
-		for _, n := range v.Names {
-			rem.Names, rem.NamesTruncated = addBounded(rem.Names, n, g.opts.MaxNamesPerRemote, rem.NamesTruncated)
+		if len(v.suites) > 0 && rem.suites == nil {
+			rem.suites = make(map[int32]int64, len(v.suites))
 		}
-		rem.ConnectorsTrunc = rem.ConnectorsTrunc || v.ConnectorsTrunc
-		for _, n := range v.Connectors {
-			rem.Connectors, rem.ConnectorsTrunc = addBounded(rem.Connectors, n, g.opts.MaxConnectorsPerRemote, rem.ConnectorsTrunc)
-		}
-		if len(v.ciphers) > 0 && rem.ciphers == nil {
-			rem.ciphers = make(map[cipherKey]int64, len(v.ciphers))
-		}
-		for ck, n := range v.ciphers {
-			rem.ciphers[ck] += n
+		for id, n := range v.suites {
+			rem.suites[id] += n
 		}
 	}
 	for k, v := range o.days {
@@ -394,8 +367,8 @@ func (g *agg) merge(o *agg) {
 			g.days[k] = v
 		}
 	}
-	for k, v := range o.ciphers {
-		g.ciphers[k] += v
+	for k, v := range o.suites {
+		g.suites[k] += v
 	}
 	for k, v := range o.certs {
 		ca := g.certs[k]
@@ -403,19 +376,15 @@ func (g *agg) merge(o *agg) {
 			g.certs[k] = v
 			continue
 		}
-		ca.Sessions += v.Sessions
+		ca.sessions += v.sessions
 		ca.first, ca.last = min(ca.first, v.first), max(ca.last, v.last)
-	}
-	for k, v := range o.unknown {
-		g.unknown[k] += v
-	}
-	for k, v := range o.failures {
-		g.failures[k] += v
 	}
 }
 
+func unixTime(ns int64) time.Time { return time.Unix(0, ns).UTC() }
+
 // fill writes the aggregates into res, sorted as documented on Result.
-func (g *agg) fill(res *Result) {
+func (g *agg) fill(res *Result, v view) {
 	res.Sessions = g.sessions
 	res.IncompleteSessions = g.incomplete
 	res.EvictedSessions = g.evicted
@@ -426,10 +395,12 @@ func (g *agg) fill(res *Result) {
 			res.Totals[Direction(d)] = &c
 		}
 	}
-	for _, v := range g.groups {
-		v.FirstSeen, v.LastSeen = time.Unix(0, v.first).UTC(), time.Unix(0, v.last).UTC()
-		gs := v.GroupStats
-		res.Connectors = append(res.Connectors, &gs)
+	for k, a := range g.groups {
+		res.Connectors = append(res.Connectors, &GroupStats{
+			Direction: k.dir, Connector: v.conns[k.conn], Counts: a.counts,
+			StartTLS: a.startTLS, AnonymousTLS: a.anon, MustIssueStartTLS: a.must, Weak: a.weak,
+			FirstSeen: unixTime(a.first), LastSeen: unixTime(a.last),
+		})
 	}
 	slices.SortFunc(res.Connectors, func(a, b *GroupStats) int {
 		if c := cmp.Compare(b.Counts.Legacy(), a.Counts.Legacy()); c != 0 {
@@ -440,22 +411,34 @@ func (g *agg) fill(res *Result) {
 		}
 		return cmp.Compare(a.Connector, b.Connector)
 	})
+
 	type keyed struct {
 		k remoteKey
 		r *RemoteStats
 	}
 	remotes := make([]keyed, 0, len(g.remotes))
-	for k, v := range g.remotes {
-		rs := v.RemoteStats
-		slices.Sort(rs.Names)
-		slices.Sort(rs.Connectors)
-		rs.Names = slices.Clone(rs.Names)
-		rs.Connectors = slices.Clone(rs.Connectors)
-		rs.Ciphers = make(map[string]int64, len(v.ciphers))
-		for ck, n := range v.ciphers {
-			rs.Ciphers[cipherName(ck.outcome, ck.protocol, ck.cipher, ck.hash, ck.kex)] += n
+	for k, a := range g.remotes {
+		rs := &RemoteStats{
+			Direction: k.dir, IP: k.host, Names: slices.Clone(a.names), NamesTruncated: a.namesTrunc,
+			ConnectorsTruncated: a.connsTrunc, FirstSeen: unixTime(a.first), LastSeen: unixTime(a.last),
+			Counts: a.counts, StartTLS: a.startTLS, AnonymousTLS: a.anon, MustIssueStartTLS: a.must, Weak: a.weak,
+			Ciphers: make(map[string]int64, len(a.suites)),
 		}
-		remotes = append(remotes, keyed{k, &rs})
+		if k.addr.IsValid() {
+			rs.IP = k.addr.String()
+		}
+		slices.Sort(rs.Names)
+		for _, c := range a.conns {
+			rs.Connectors = append(rs.Connectors, v.conns[c])
+		}
+		slices.Sort(rs.Connectors)
+		for id, n := range a.suites {
+			su := v.suites[id]
+			if su.outcome != OutcomeFailed {
+				rs.Ciphers[cipherName(su.outcome, su.protocol, su.cipher, su.hash, su.kex)] += n
+			}
+		}
+		remotes = append(remotes, keyed{k, rs})
 	}
 	slices.SortFunc(remotes, func(a, b keyed) int {
 		if c := cmp.Compare(b.r.Counts.Legacy(), a.r.Counts.Legacy()); c != 0 {
@@ -473,8 +456,9 @@ func (g *agg) fill(res *Result) {
 	for i, kr := range remotes {
 		res.Remotes[i] = kr.r
 	}
-	for k, v := range g.days {
-		res.Days = append(res.Days, &DayStats{Day: time.Unix(k.day*86400, 0).UTC(), Direction: k.dir, Counts: *v})
+
+	for k, c := range g.days {
+		res.Days = append(res.Days, &DayStats{Day: time.Unix(k.day*86400, 0).UTC(), Direction: k.dir, Counts: *c})
 	}
 	slices.SortFunc(res.Days, func(a, b *DayStats) int {
 		if c := a.Day.Compare(b.Day); c != 0 {
@@ -482,11 +466,21 @@ func (g *agg) fill(res *Result) {
 		}
 		return cmp.Compare(a.Direction, b.Direction)
 	})
-	for k, n := range g.ciphers {
-		w := weakness(k.cipher, k.cipherBits, k.hash, k.kex, k.kex2)
-		res.Ciphers = append(res.Ciphers, &CipherStats{Direction: k.dir, Outcome: k.outcome, Protocol: k.protocol,
-			Cipher: k.cipher, CipherBits: k.cipherBits, Hash: k.hash, HashBits: k.hashBits, KeyExchange: k.kex,
-			KeyExchangeBits: k.kex2, Sessions: n, Weak: w, Reason: w.String()})
+
+	res.UnknownProtocols = map[string]int64{}
+	res.Failures = map[string]int64{}
+	for k, n := range g.suites {
+		su := v.suites[k.suite]
+		switch su.outcome {
+		case OutcomeFailed:
+			res.Failures[su.failure] += n
+			continue
+		case OutcomeUnknown:
+			res.UnknownProtocols[su.protocol] += n
+		}
+		res.Ciphers = append(res.Ciphers, &CipherStats{Direction: k.dir, Outcome: su.outcome, Protocol: su.protocol,
+			Cipher: su.cipher, CipherBits: su.cipherBits, Hash: su.hash, HashBits: su.hashBits, KeyExchange: su.kex,
+			KeyExchangeBits: su.kexBits, Sessions: n, Weak: su.weak, Reason: su.weak.String()})
 	}
 	slices.SortFunc(res.Ciphers, func(a, b *CipherStats) int {
 		if aw, bw := a.Weak != 0, b.Weak != 0; aw != bw {
@@ -501,13 +495,18 @@ func (g *agg) fill(res *Result) {
 		if c := cmp.Compare(a.Direction, b.Direction); c != 0 {
 			return c
 		}
-		return cmp.Compare(a.Name()+strconv.Itoa(a.CipherBits)+"/"+strconv.Itoa(a.KeyExchangeBits),
-			b.Name()+strconv.Itoa(b.CipherBits)+"/"+strconv.Itoa(b.KeyExchangeBits))
+		if c := cmp.Compare(a.Protocol, b.Protocol); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Name()+" "+strconv.Itoa(a.CipherBits)+" "+strconv.Itoa(a.KeyExchangeBits),
+			b.Name()+" "+strconv.Itoa(b.CipherBits)+" "+strconv.Itoa(b.KeyExchangeBits))
 	})
-	for _, v := range g.certs {
-		v.FirstSeen, v.LastSeen = time.Unix(0, v.first).UTC(), time.Unix(0, v.last).UTC()
-		cs := v.CertStats
-		res.Certificates = append(res.Certificates, &cs)
+
+	for k, a := range g.certs {
+		c := v.certs[k.cert]
+		res.Certificates = append(res.Certificates, &CertStats{Direction: k.dir, Role: c.Role, Thumbprint: c.Thumbprint,
+			Subject: c.Subject, Issuer: c.Issuer, SerialNumber: c.SerialNumber, NotBefore: c.NotBefore, NotAfter: c.NotAfter,
+			AlternateNames: c.AlternateNames, Sessions: a.sessions, FirstSeen: unixTime(a.first), LastSeen: unixTime(a.last)})
 	}
 	slices.SortFunc(res.Certificates, func(a, b *CertStats) int {
 		if c := cmp.Compare(b.Sessions, a.Sessions); c != 0 {
@@ -516,13 +515,14 @@ func (g *agg) fill(res *Result) {
 		if c := cmp.Compare(a.Thumbprint, b.Thumbprint); c != 0 {
 			return c
 		}
+		if c := cmp.Compare(a.Subject, b.Subject); c != 0 {
+			return c
+		}
 		if c := cmp.Compare(a.Direction, b.Direction); c != 0 {
 			return c
 		}
 		return cmp.Compare(a.Role, b.Role)
 	})
-	res.UnknownProtocols = maps.Clone(g.unknown)
-	res.Failures = maps.Clone(g.failures)
 }
 
 // compareAddr orders addresses numerically, and non-addresses after them by text.

@@ -12,13 +12,11 @@ import (
 // earlier file or goes on in a later one); fragments are merged by key.
 type session struct {
 	dir    Direction
-	conn   string
+	conn   uint32 // tables.conns index
 	sid    uint64
 	sidRaw string // session-id as logged when it is not 16 hex digits
-	cid    uint32 // connector index in the owning file state
 
 	first, last int64 // Unix nanoseconds
-	lines       int64
 
 	local, remote         netip.Addr
 	remoteHost            string
@@ -32,23 +30,21 @@ type session struct {
 	mustStartTLS   bool
 	evicted        bool
 
-	haveTLS    bool
-	tlsAt      int64
-	outcome    Outcome
-	protocol   string
-	failure    string
-	cipher     string
-	hash       string
-	kex        string
-	cipherBits int
-	hashBits   int
-	kexBits    int
-	weak       Weakness
+	suite   int32 // tables.suites index of the latest TLS line, -1 when none
+	tlsAt   int64
+	outcome Outcome
+	weak    Weakness
 
-	certs       [2]*Certificate // by role: sent, received
+	certs       [2]int32        // tables.certs index per role (sent, received), -1 when none
+	pending     [2]*Certificate // per-attribute certificates (older builds) being assembled
 	pendingRole CertRole        // role announced by a bare "Sending/Received certificate" line
 
 	prev, next *session // recency list of the owner (file state or Analyzer)
+	sidNext    *session // next open session with the same session-id in a file state
+}
+
+func (s *session) reset() {
+	*s = session{suite: -1, certs: [2]int32{-1, -1}}
 }
 
 func (s *session) complete() bool { return s.started && s.ended }
@@ -73,7 +69,6 @@ func (s *session) merge(o *session) {
 		}
 	}
 	s.last = max(s.last, o.last)
-	s.lines += o.lines
 	if o.name != "" && (s.name == "" || o.nameAt < s.nameAt) {
 		s.name, s.nameAt = o.name, o.nameAt
 	}
@@ -84,23 +79,33 @@ func (s *session) merge(o *session) {
 	}
 	s.mustStartTLS = s.mustStartTLS || o.mustStartTLS
 	s.evicted = s.evicted || o.evicted
-	if o.haveTLS && (!s.haveTLS || o.tlsAt > s.tlsAt) {
-		s.haveTLS, s.tlsAt, s.outcome, s.protocol, s.failure = true, o.tlsAt, o.outcome, o.protocol, o.failure
-		s.cipher, s.hash, s.kex = o.cipher, o.hash, o.kex
-		s.cipherBits, s.hashBits, s.kexBits, s.weak = o.cipherBits, o.hashBits, o.kexBits, o.weak
+	if o.suite >= 0 && (s.suite < 0 || o.tlsAt > s.tlsAt) {
+		s.suite, s.tlsAt, s.outcome, s.weak = o.suite, o.tlsAt, o.outcome, o.weak
 	}
-	for i, c := range o.certs {
-		if s.certs[i] == nil {
-			s.certs[i] = c
+	for i := range s.certs {
+		if s.certs[i] < 0 && s.pending[i] == nil {
+			s.certs[i], s.pending[i] = o.certs[i], o.pending[i]
 		}
 	}
 }
 
-// public returns the exported view of s.
-func (s *session) public() *Session {
+// resolve interns the certificates assembled from per-attribute lines.
+func (s *session) resolve(t *tables) {
+	for i, c := range s.pending {
+		if c != nil {
+			if s.certs[i] < 0 && (c.Thumbprint != "" || c.Subject != "") {
+				s.certs[i] = t.cert(*c)
+			}
+			s.pending[i] = nil
+		}
+	}
+}
+
+// public returns the exported view of a resolved session.
+func (s *session) public(v view) *Session {
 	p := &Session{
 		Direction:         s.dir,
-		Connector:         s.conn,
+		Connector:         v.conns[s.conn],
 		SessionID:         s.sidRaw,
 		Local:             s.local,
 		Remote:            s.remote,
@@ -108,29 +113,30 @@ func (s *session) public() *Session {
 		RemoteName:        s.name,
 		FirstSeen:         time.Unix(0, s.first).UTC(),
 		LastSeen:          time.Unix(0, s.last).UTC(),
-		Lines:             s.lines,
 		Outcome:           s.outcome,
-		Protocol:          s.protocol,
-		FailureReason:     s.failure,
 		Upgrade:           s.upgrade,
-		Cipher:            s.cipher,
-		CipherBits:        s.cipherBits,
-		Hash:              s.hash,
-		HashBits:          s.hashBits,
-		KeyExchange:       s.kex,
-		KeyExchangeBits:   s.kexBits,
 		Weak:              s.weak,
 		MustIssueStartTLS: s.mustStartTLS,
 		Started:           s.started,
 		Ended:             s.ended,
 		Evicted:           s.evicted,
 	}
+	if p.RemoteHost == "" && s.remote.IsValid() {
+		p.RemoteHost = s.remote.String()
+	}
 	if p.SessionID == "" {
 		p.SessionID = formatSID(s.sid)
 	}
+	if s.suite >= 0 {
+		su := v.suites[s.suite]
+		p.Protocol, p.FailureReason = su.protocol, su.failure
+		p.Cipher, p.CipherBits = su.cipher, su.cipherBits
+		p.Hash, p.HashBits = su.hash, su.hashBits
+		p.KeyExchange, p.KeyExchangeBits = su.kex, su.kexBits
+	}
 	for _, c := range s.certs {
-		if c != nil {
-			p.Certificates = append(p.Certificates, *c)
+		if c >= 0 {
+			p.Certificates = append(p.Certificates, v.certs[c])
 		}
 	}
 	return p

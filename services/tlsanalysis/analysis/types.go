@@ -203,7 +203,6 @@ type Session struct {
 	RemoteName string // EHLO/HELO argument (receive) or host in the 220 banner (send)
 	FirstSeen  time.Time
 	LastSeen   time.Time
-	Lines      int64
 
 	Outcome         Outcome
 	Protocol        string // protocol token as logged, e.g. SP_PROT_TLS1_2_SERVER

@@ -139,9 +139,10 @@ type Reader struct {
 	logType  LogType
 	version  string
 
-	cols      [maxColumns]Field
-	ncols     int
-	layoutErr string // why records cannot be read with the current #Fields, if they cannot
+	cols          [maxColumns]Field
+	ncols         int
+	defaultLayout bool   // cols is the documented order: splitDefault applies
+	layoutErr     string // why records cannot be read with the current #Fields, if they cannot
 
 	rec     Record
 	scratch []byte
@@ -206,6 +207,7 @@ func (r *Reader) setDefaultLayout() {
 	}
 	r.ncols = int(NumFields)
 	r.layoutErr = ""
+	r.defaultLayout = true
 }
 
 // Next advances to the next record. It returns false at the end of the input
@@ -362,6 +364,10 @@ func (r *Reader) setLayout(val []byte) {
 		r.ncols++
 	}
 	r.layoutErr = ""
+	r.defaultLayout = r.ncols == int(NumFields)
+	for i := range r.ncols {
+		r.defaultLayout = r.defaultLayout && r.cols[i] == Field(i)
+	}
 	for _, need := range [...]Field{FieldDateTime, FieldSessionID, FieldEvent} {
 		if !seen[need] {
 			r.layoutErr = "#Fields line has no " + need.String() + " column"
@@ -375,75 +381,22 @@ func (r *Reader) parse(line []byte) string {
 	if r.layoutErr != "" {
 		return r.layoutErr
 	}
+	var f [NumFields][]byte
+	dataAt := -1 // where data starts in line, when known: the \r \n check starts there
+	if r.defaultLayout {
+		dataAt = splitDefault(line, &f)
+	}
 	if cap(r.scratch) < 2*len(line) {
 		// Unquoting and then unescaping a field copies it at most twice, so
 		// scratch never reallocates and earlier fields stay valid.
 		r.scratch = make([]byte, 0, max(2*len(line), 4096))
 	}
 	scratch := r.scratch[:0]
-	var f [NumFields][]byte
-	pos, col := 0, 0
-	for {
-		var val []byte
-		if pos < len(line) && line[pos] == '"' {
-			start := pos + 1
-			i := start
-			doubled := false
-			for {
-				j := bytes.IndexByte(line[i:], '"')
-				if j < 0 {
-					return "unterminated quoted field"
-				}
-				i += j
-				if i+1 < len(line) && line[i+1] == '"' {
-					doubled = true
-					i += 2
-					continue
-				}
-				break
-			}
-			val = line[start:i]
-			pos = i + 1
-			if doubled {
-				n := len(scratch)
-				scratch = appendUndoubled(scratch, val)
-				val = scratch[n:len(scratch):len(scratch)]
-			}
-			if pos < len(line) && line[pos] != ',' {
-				return "text after a closing quote"
-			}
-		} else {
-			j := bytes.IndexByte(line[pos:], ',')
-			if j < 0 {
-				val = line[pos:]
-				pos = len(line)
-			} else {
-				val = line[pos : pos+j]
-				pos += j
-			}
+	if dataAt < 0 {
+		if why := r.splitGeneric(line, &f, &scratch); why != "" {
+			return why
 		}
-		if col >= r.ncols {
-			return "more fields than the #Fields line names"
-		}
-		if c := r.cols[col]; c != fieldIgnored {
-			f[c] = val
-		}
-		col++
-		if pos >= len(line) {
-			break
-		}
-		pos++ // the comma
-		if pos == len(line) {
-			// a trailing comma: one more, empty field
-			if col >= r.ncols {
-				return "more fields than the #Fields line names"
-			}
-			col++
-			break
-		}
-	}
-	if col != r.ncols {
-		return "fewer fields than the #Fields line names"
+		dataAt = 0
 	}
 
 	rec := &r.rec
@@ -483,11 +436,178 @@ func (r *Reader) parse(line []byte) string {
 	rec.SessionID = f[FieldSessionID]
 	rec.Local = f[FieldLocal]
 	rec.Remote = f[FieldRemote]
-	rec.Data = unescape(f[FieldData], &scratch)
-	rec.Context = unescape(f[FieldContext], &scratch)
+	rec.Data, rec.Context = f[FieldData], f[FieldContext]
+	if bytes.IndexByte(line[dataAt:], '\\') >= 0 {
+		rec.Data = unescape(rec.Data, &scratch)
+		rec.Context = unescape(rec.Context, &scratch)
+	}
 	rec.LogType = r.logType
 	rec.Line = r.stats.Lines
 	r.scratch = scratch
+	return ""
+}
+
+// splitDefault splits a line in the documented field order the quick way,
+// and returns where the data field starts. It returns -1 for anything
+// unusual (quoted connector, doubled quotes, wrong field count, ...), which
+// splitGeneric then handles or reports.
+func splitDefault(line []byte, f *[NumFields][]byte) int {
+	n := len(line)
+	if n < 40 || line[24] != ',' {
+		return -1
+	}
+	f[FieldDateTime] = line[:24]
+	pos := 25
+	if line[pos] == '"' {
+		j := bytes.IndexByte(line[pos+1:], '"')
+		if j < 0 {
+			return -1
+		}
+		f[FieldConnector] = line[pos+1 : pos+1+j]
+		pos += j + 2
+		if pos >= n || line[pos] != ',' { // a doubled quote, or text after the quote
+			return -1
+		}
+		pos++
+	} else {
+		j := bytes.IndexByte(line[pos:], ',')
+		if j < 0 {
+			return -1
+		}
+		f[FieldConnector] = line[pos : pos+j]
+		pos += j + 1
+	}
+	if pos+16 >= n || line[pos+16] != ',' {
+		return -1
+	}
+	f[FieldSessionID] = line[pos : pos+16]
+	pos += 17
+	start := pos
+	for pos < n && line[pos] != ',' {
+		pos++
+	}
+	if pos >= n {
+		return -1
+	}
+	f[FieldSequence] = line[start:pos]
+	pos++
+	for _, fl := range [2]Field{FieldLocal, FieldRemote} {
+		if pos >= n || line[pos] == '"' {
+			return -1
+		}
+		j := indexByteShort(line[pos:], ',')
+		if j < 0 {
+			return -1
+		}
+		f[fl] = line[pos : pos+j]
+		pos += j + 1
+	}
+	if pos+1 >= n || line[pos+1] != ',' {
+		return -1
+	}
+	f[FieldEvent] = line[pos : pos+1]
+	pos += 2
+	dataAt := pos
+	for _, fl := range [2]Field{FieldData, FieldContext} {
+		var val []byte
+		if pos < n && line[pos] == '"' {
+			j := bytes.IndexByte(line[pos+1:], '"')
+			if j < 0 {
+				return -1
+			}
+			val = line[pos+1 : pos+1+j]
+			pos += j + 2
+			if pos < n && line[pos] != ',' { // a doubled quote, or text after the quote
+				return -1
+			}
+		} else {
+			j := indexByteShort(line[pos:], ',')
+			if j < 0 {
+				j = n - pos
+			}
+			val = line[pos : pos+j]
+			pos += j
+		}
+		f[fl] = val
+		if fl == FieldData {
+			if pos >= n {
+				return -1 // no context field
+			}
+			pos++
+		}
+	}
+	if pos != n {
+		return -1
+	}
+	return dataAt
+}
+
+// splitGeneric splits a line by the current #Fields layout.
+func (r *Reader) splitGeneric(line []byte, f *[NumFields][]byte, scratch *[]byte) string {
+	*f = [NumFields][]byte{}
+	pos, col := 0, 0
+	for {
+		var val []byte
+		if pos < len(line) && line[pos] == '"' {
+			start := pos + 1
+			i := start
+			doubled := false
+			for {
+				j := bytes.IndexByte(line[i:], '"')
+				if j < 0 {
+					return "unterminated quoted field"
+				}
+				i += j
+				if i+1 < len(line) && line[i+1] == '"' {
+					doubled = true
+					i += 2
+					continue
+				}
+				break
+			}
+			val = line[start:i]
+			pos = i + 1
+			if doubled {
+				n := len(*scratch)
+				*scratch = appendUndoubled(*scratch, val)
+				val = (*scratch)[n:len(*scratch):len(*scratch)]
+			}
+			if pos < len(line) && line[pos] != ',' {
+				return "text after a closing quote"
+			}
+		} else {
+			j := bytes.IndexByte(line[pos:], ',')
+			if j < 0 {
+				val = line[pos:]
+				pos = len(line)
+			} else {
+				val = line[pos : pos+j]
+				pos += j
+			}
+		}
+		if col >= r.ncols {
+			return "more fields than the #Fields line names"
+		}
+		if c := r.cols[col]; c != fieldIgnored {
+			f[c] = val
+		}
+		col++
+		if pos >= len(line) {
+			break
+		}
+		pos++ // the comma
+		if pos == len(line) {
+			// a trailing comma: one more, empty field
+			if col >= r.ncols {
+				return "more fields than the #Fields line names"
+			}
+			col++
+			break
+		}
+	}
+	if col != r.ncols {
+		return "fewer fields than the #Fields line names"
+	}
 	return ""
 }
 

@@ -557,10 +557,14 @@ func (g *gen) writeLine(s *gsession, t time.Time) {
 	g.exp.Records++
 }
 
+var crlfEscaper = strings.NewReplacer("\r", `\r`, "\n", `\n`)
+
 // appendCSV quotes v the way Exchange does: only when it holds a comma or a
 // quote, with inner quotes doubled. CR and LF are escaped as \r and \n.
 func appendCSV(dst []byte, v string) []byte {
-	v = strings.NewReplacer("\r", `\r`, "\n", `\n`).Replace(v)
+	if strings.ContainsAny(v, "\r\n") {
+		v = crlfEscaper.Replace(v)
+	}
 	if !strings.ContainsAny(v, `,"`) {
 		return append(dst, v...)
 	}
