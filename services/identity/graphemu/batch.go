@@ -35,11 +35,23 @@ type batchItemResponse struct {
 	Body    json.RawMessage   `json:"body,omitempty"`
 }
 
-// serveBatch answers POST /v1.0/$batch. The envelope is 200 whenever it is well formed; each
+// batchVersion reports whether path is a $batch endpoint (/v1.0/$batch or /beta/$batch) and of
+// which API version.
+func batchVersion(path string) (string, bool) {
+	switch path {
+	case "/v1.0/$batch":
+		return "v1.0", true
+	case "/beta/$batch":
+		return "beta", true
+	}
+	return "", false
+}
+
+// serveBatch answers POST /v1.0/$batch (or /beta/$batch: items are relative to the version). The envelope is 200 whenever it is well formed; each
 // inner request is admitted, throttled and answered on its own, so a throttled item comes back
 // as status 429 with a Retry-After header inside the envelope. Items run in order; an item whose
 // dependsOn includes a failed item gets 424.
-func (s *Server) serveBatch(x *exchange) {
+func (s *Server) serveBatch(x *exchange, version string) {
 	data, err := readBody(x.r)
 	if err != nil {
 		x.fail(badRequest("BadRequest", "Unable to read the batch request body."))
@@ -82,7 +94,7 @@ func (s *Server) serveBatch(x *exchange) {
 	statuses := map[string]int{}
 	resp := batchResponse{Responses: make([]batchItemResponse, 0, len(req.Requests))}
 	for _, it := range req.Requests {
-		r := s.runBatchItem(x, it, statuses)
+		r := s.runBatchItem(x, version, it, statuses)
 		statuses[it.ID] = r.Status
 		resp.Responses = append(resp.Responses, r)
 	}
@@ -97,7 +109,7 @@ func (s *Server) serveBatch(x *exchange) {
 	_, _ = x.w.Write(body)
 }
 
-func (s *Server) runBatchItem(envelope *exchange, it batchItem, statuses map[string]int) batchItemResponse {
+func (s *Server) runBatchItem(envelope *exchange, version string, it batchItem, statuses map[string]int) batchItemResponse {
 	for _, d := range it.DependsOn {
 		if st, ok := statuses[d]; !ok || st >= 400 {
 			body := marshalError("FailedDependency", fmt.Sprintf("Request '%s' depends on request '%s', which failed.", it.ID, d), envelope.requestID, envelope.clientRequestID, envelope.start)
@@ -109,14 +121,14 @@ func (s *Server) runBatchItem(envelope *exchange, it batchItem, statuses map[str
 		body := marshalError("BadRequest", "Batch request URLs must be relative to the version, like /users.", envelope.requestID, envelope.clientRequestID, envelope.start)
 		return batchItemResponse{ID: it.ID, Status: http.StatusBadRequest, Headers: map[string]string{"Content-Type": "application/json"}, Body: body}
 	}
-	rel = "/" + strings.TrimPrefix(strings.TrimPrefix(rel, "/"), "v1.0/")
+	rel = "/" + strings.TrimPrefix(strings.TrimPrefix(rel, "/"), version+"/")
 	var body *bytes.Reader
 	if len(it.Body) > 0 {
 		body = bytes.NewReader(it.Body)
 	} else {
 		body = bytes.NewReader(nil)
 	}
-	r, err := http.NewRequestWithContext(envelope.r.Context(), strings.ToUpper(it.Method), envelope.base+"/v1.0"+rel, body)
+	r, err := http.NewRequestWithContext(envelope.r.Context(), strings.ToUpper(it.Method), envelope.base+"/"+version+rel, body)
 	if err != nil || strings.HasPrefix(rel, "/$batch") {
 		b := marshalError("BadRequest", "Invalid batch request URL.", envelope.requestID, envelope.clientRequestID, envelope.start)
 		return batchItemResponse{ID: it.ID, Status: http.StatusBadRequest, Headers: map[string]string{"Content-Type": "application/json"}, Body: b}

@@ -12,6 +12,8 @@ const (
 	CodeNonPremiumTenant           = "Authentication_RequestFromNonPremiumTenantOrB2CTenant"
 	CodeTooManyRequests            = "TooManyRequests"
 	CodeInvalidAuthenticationToken = "InvalidAuthenticationToken"
+	// CodeP2Required is what PIM endpoints answer (with 400) in a tenant without Entra ID P2.
+	CodeP2Required = "AadPremiumLicenseRequired"
 )
 
 // graphError is an error the emulator answers with, before it becomes a Graph error body.

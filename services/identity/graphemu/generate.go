@@ -26,6 +26,22 @@ type GenerateOptions struct {
 	Admins int `json:"admins,omitempty"`
 	// Domain is the UPN suffix; defaults to the tenant's default verified domain.
 	Domain string `json:"domain,omitempty"`
+	// Security adds what the admin, SSPR, legacy-authentication and Secure Score checks read:
+	// privileged role assignments for the Admins (active, through role-assignable groups and
+	// PIM-eligible), their registered methods and per-user MFA states, groups, Conditional
+	// Access policies, 90 days of Secure Score and the control profiles (see generateSecurity).
+	Security bool `json:"security,omitempty"`
+	// GlobalAdmins is how many of the Admins are Global Administrators (default 2 + Admins/20).
+	GlobalAdmins int `json:"globalAdmins,omitempty"`
+	// SSPRScope is all (the default: every member is enabled for SSPR), selected (the members
+	// of an "SSPR Users" group) or none.
+	SSPRScope string `json:"ssprScope,omitempty"`
+	// SignIns is how many sign-in events to generate over the 30 days before the generation
+	// date, a few of them by legacy clients (needs Security).
+	SignIns int `json:"signIns,omitempty"`
+	// SKU is the licence GenerateTenant gives every user (default SPE_E3, Entra ID P1; SPE_E5
+	// adds P2). Fixtures list their own SKUs.
+	SKU string `json:"sku,omitempty"`
 }
 
 // generatedAt anchors every generated timestamp so fixtures are reproducible.
@@ -67,7 +83,14 @@ func GenerateTenant(id, displayName string, opts GenerateOptions) *Tenant {
 	if seats < 25 {
 		seats = 25
 	}
-	sku, _ := CatalogSKU("SPE_E3", seats, int64(opts.Users))
+	part := opts.SKU
+	if part == "" {
+		part = "SPE_E3"
+	}
+	sku, err := CatalogSKU(part, seats, int64(opts.Users))
+	if err != nil {
+		panic(err.Error())
+	}
 	t.SubscribedSKUs = []SubscribedSKU{sku}
 	opts.Domain = domain
 	t.Generate = &opts

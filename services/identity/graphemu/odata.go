@@ -81,10 +81,19 @@ type entitySet struct {
 	pageSize int
 	// maxTop is the largest $top Graph accepts; 0 means $top is not supported.
 	maxTop int
-	// filter reports whether $filter (eq/ne on scalar properties, joined by and) is supported.
+	// filter reports whether $filter is supported: comparisons (eq, ne, ge, gt, le, lt) of a
+	// scalar property with a literal, joined by and/or, with parentheses (see filter.go).
 	filter bool
 	// items encodes the tenant's entities; the result is cached per tenant.
 	items func(t *Tenant) ([]entity, error)
+	// under, for a navigation collection such as /groups/{id}/members, lists the entities for
+	// the request's path parameters instead of items; results are cached per parameters.
+	under func(ts *tenantState, params map[string]string) ([]entity, *graphError)
+	// expand names the navigation properties $expand accepts and how to fill each of them.
+	expand map[string]func(ts *tenantState, e entity) json.RawMessage
+	// context, when set, is the @odata.context entity set in place of name
+	// ("directoryObjects" for membership lists).
+	context string
 }
 
 func propertiesOf(zero any) []string {
@@ -104,7 +113,8 @@ type odataQuery struct {
 	selected  []string
 	top       int
 	skip      int
-	filter    []filterClause
+	filter    filterExpr
+	expand    []string
 	rawParams []queryParam // everything except $skiptoken, for the next link
 }
 
@@ -121,7 +131,9 @@ func optionName(key string) string {
 	return key
 }
 
-func parseQuery(set *entitySet, tenantID string, r *http.Request) (odataQuery, *graphError) {
+// parseQuery reads the system query options; scope binds skip tokens to one collection (the
+// entity set and, for navigation collections, its parent).
+func parseQuery(set *entitySet, tenantID, scope string, r *http.Request) (odataQuery, *graphError) {
 	var q odataQuery
 	pairs, err := splitQuery(r.URL.RawQuery)
 	if err != nil {
@@ -151,7 +163,7 @@ func parseQuery(set *entitySet, tenantID string, r *http.Request) (odataQuery, *
 			}
 			q.top = n
 		case "$skiptoken":
-			off, ok := decodeSkipToken(p.value, tenantID, set.name)
+			off, ok := decodeSkipToken(p.value, tenantID, scope)
 			if !ok {
 				return q, badRequest("Directory_ExpiredPageToken", "The specified page token value has expired and can no longer be included in your request.")
 			}
@@ -161,12 +173,26 @@ func parseQuery(set *entitySet, tenantID string, r *http.Request) (odataQuery, *
 			if !set.filter {
 				return q, badRequest("Request_UnsupportedQuery", fmt.Sprintf("graphemu does not emulate $filter on %s.", set.name))
 			}
-			clauses, gerr := parseFilter(p.value, set)
+			expr, gerr := parseFilter(p.value, set)
 			if gerr != nil {
 				return q, gerr
 			}
-			q.filter = clauses
-		case "$orderby", "$expand", "$count", "$search", "$skip":
+			q.filter = expr
+		case "$expand":
+			for _, name := range strings.Split(p.value, ",") {
+				name = strings.TrimSpace(name)
+				canon := ""
+				for k := range set.expand {
+					if strings.EqualFold(k, name) {
+						canon = k
+					}
+				}
+				if canon == "" {
+					return q, badRequest("Request_UnsupportedQuery", fmt.Sprintf("graphemu does not emulate $expand=%s on %s.", name, set.name))
+				}
+				q.expand = append(q.expand, canon)
+			}
+		case "$orderby", "$count", "$search", "$skip":
 			return q, badRequest("Request_UnsupportedQuery", fmt.Sprintf("graphemu does not emulate %s on %s.", optionName(p.key), set.name))
 		}
 		q.rawParams = append(q.rawParams, p)
@@ -226,68 +252,6 @@ func decodeSkipToken(tok, tenantID, set string) (int, bool) {
 	return off, true
 }
 
-// filterClause is "property eq|ne literal".
-type filterClause struct {
-	property string
-	negate   bool
-	literal  json.RawMessage // canonical JSON of the literal
-	isString bool
-}
-
-func parseFilter(expr string, set *entitySet) ([]filterClause, *graphError) {
-	var clauses []filterClause
-	for part := range strings.SplitSeq(expr, " and ") {
-		fields := strings.Fields(strings.TrimSpace(part))
-		if len(fields) < 3 {
-			return nil, badRequest("BadRequest", fmt.Sprintf("Invalid filter clause: '%s'.", strings.TrimSpace(part)))
-		}
-		prop, ok := lookupProperty(set.properties, fields[0])
-		if !ok {
-			return nil, badRequest("BadRequest", fmt.Sprintf("Could not find a property named '%s' on type '%s'.", fields[0], set.typeName))
-		}
-		op := strings.ToLower(fields[1])
-		if op != "eq" && op != "ne" {
-			return nil, badRequest("Request_UnsupportedQuery", fmt.Sprintf("graphemu supports only eq and ne in $filter, not '%s'.", fields[1]))
-		}
-		lit := strings.Join(fields[2:], " ")
-		c := filterClause{property: prop, negate: op == "ne"}
-		switch {
-		case lit == "true" || lit == "false" || lit == "null":
-			c.literal = json.RawMessage(lit)
-		case len(lit) >= 2 && lit[0] == '\'' && lit[len(lit)-1] == '\'':
-			s := strings.ReplaceAll(lit[1:len(lit)-1], "''", "'")
-			c.literal, _ = json.Marshal(s)
-			c.isString = true
-		default:
-			if _, err := strconv.ParseFloat(lit, 64); err != nil {
-				return nil, badRequest("BadRequest", fmt.Sprintf("Invalid filter clause: '%s'.", strings.TrimSpace(part)))
-			}
-			c.literal = json.RawMessage(lit)
-		}
-		clauses = append(clauses, c)
-	}
-	return clauses, nil
-}
-
-func (q *odataQuery) matches(e entity) bool {
-	for _, c := range q.filter {
-		raw, _ := e.get(c.property)
-		var eq bool
-		if c.isString {
-			var a, b string
-			_ = json.Unmarshal(raw, &a)
-			_ = json.Unmarshal(c.literal, &b)
-			eq = strings.EqualFold(a, b)
-		} else {
-			eq = bytes.Equal(bytes.TrimSpace(raw), c.literal)
-		}
-		if eq == c.negate {
-			return false
-		}
-	}
-	return true
-}
-
 // writeEntity appends e restricted to props.
 func writeEntity(buf *bytes.Buffer, e entity, props []string) {
 	buf.WriteByte('{')
@@ -307,6 +271,12 @@ func writeEntity(buf *bytes.Buffer, e entity, props []string) {
 			add(f)
 		}
 	} else {
+		// Annotations such as @odata.type come whatever $select says.
+		for _, f := range e {
+			if strings.HasPrefix(f.name, "@odata.") {
+				add(f)
+			}
+		}
 		for _, p := range props {
 			if raw, ok := e.get(p); ok {
 				add(field{name: p, raw: raw})

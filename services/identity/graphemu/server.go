@@ -52,6 +52,7 @@ type Request struct {
 type options struct {
 	pageSize     int
 	budget       Budget
+	classBudgets map[ThrottleClass]Budget
 	now          func() time.Time
 	logger       *slog.Logger
 	requestLimit int
@@ -69,6 +70,18 @@ func WithPageSize(n int) Option { return func(o *options) { o.pageSize = n } }
 // WithBudget throttles each tenant with its own token bucket.
 func WithBudget(b Budget) Option { return func(o *options) { o.budget = b } }
 
+// WithEndpointBudget throttles the endpoints of one class (reports, Conditional Access, Secure
+// Score) with a token bucket per tenant, on top of the tenant's budget, the way Graph limits
+// those services separately.
+func WithEndpointBudget(class ThrottleClass, b Budget) Option {
+	return func(o *options) {
+		if o.classBudgets == nil {
+			o.classBudgets = map[ThrottleClass]Budget{}
+		}
+		o.classBudgets[class] = b
+	}
+}
+
 // WithClock replaces time.Now for throttling and error dates.
 func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
 
@@ -81,13 +94,15 @@ func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l 
 func WithRequestLimit(n int) Option { return func(o *options) { o.requestLimit = n } }
 
 type tenantState struct {
-	t      *Tenant
-	count  int
-	bucket *bucket
-	faults []Fault
+	t       *Tenant
+	count   int
+	bucket  *bucket
+	classes map[ThrottleClass]*bucket
+	faults  []Fault
 
 	setsMu sync.Mutex
 	sets   map[string][]entity
+	dir    *directory
 }
 
 // NewServer returns an emulator with no tenants.
@@ -114,9 +129,14 @@ func (s *Server) AddTenant(t *Tenant) error {
 	if _, dup := s.tenants[key]; dup {
 		return fmt.Errorf("graphemu: tenant %s added twice", t.ID)
 	}
-	ts := &tenantState{t: t, sets: map[string][]entity{}}
+	ts := &tenantState{t: t, sets: map[string][]entity{}, classes: map[ThrottleClass]*bucket{}}
 	if s.opts.budget.enabled() {
 		ts.bucket = newBucket(s.opts.budget, s.opts.now())
+	}
+	for class, b := range s.opts.classBudgets {
+		if b.enabled() {
+			ts.classes[class] = newBucket(b, s.opts.now())
+		}
 	}
 	s.tenants[key] = ts
 	if s.fallback == nil {
@@ -136,6 +156,22 @@ func (s *Server) SetBudget(tenantID string, b Budget) error {
 	ts.bucket = nil
 	if b.enabled() {
 		ts.bucket = newBucket(b, s.opts.now())
+	}
+	return nil
+}
+
+// SetEndpointBudget replaces one tenant's budget for a class of endpoints; a zero Budget
+// disables that throttling.
+func (s *Server) SetEndpointBudget(tenantID string, class ThrottleClass, b Budget) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ts, ok := s.tenants[strings.ToLower(tenantID)]
+	if !ok {
+		return fmt.Errorf("graphemu: unknown tenant %s", tenantID)
+	}
+	delete(ts.classes, class)
+	if b.enabled() {
+		ts.classes[class] = newBucket(b, s.opts.now())
 	}
 	return nil
 }
@@ -187,6 +223,9 @@ func (s *Server) Reset() {
 		if ts.bucket != nil {
 			ts.bucket = newBucket(ts.bucket.budget, s.opts.now())
 		}
+		for class, b := range ts.classes {
+			ts.classes[class] = newBucket(b.budget, s.opts.now())
+		}
 	}
 }
 
@@ -201,13 +240,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.record(x, 0, false)
 		return
 	}
-	if r.URL.Path == "/v1.0/$batch" {
+	if version, ok := batchVersion(r.URL.Path); ok {
 		if r.Method != http.MethodPost {
 			x.fail(&graphError{status: http.StatusMethodNotAllowed, code: "BadRequest", message: "$batch accepts only POST."})
 			s.record(x, 0, false)
 			return
 		}
-		s.serveBatch(x)
+		s.serveBatch(x, version)
 		s.record(x, 0, false)
 		return
 	}
@@ -227,7 +266,7 @@ func (s *Server) resolveTenant(tid string) *tenantState {
 // injected faults, throttling, permissions, licence, then the endpoint.
 func (s *Server) serveOperation(x *exchange, inBatch bool) {
 	rt, params, gerr := s.match(x.r.Method, x.r.URL.Path)
-	n, pre := s.admit(x)
+	n, pre := s.admit(x, rt)
 	switch {
 	case pre != nil:
 		x.fail(pre)
@@ -235,8 +274,10 @@ func (s *Server) serveOperation(x *exchange, inBatch bool) {
 		x.fail(gerr)
 	case !x.permitted(rt.permissions):
 		x.fail(&graphError{status: http.StatusForbidden, code: CodeAuthorizationRequestDenied, message: "Insufficient privileges to complete the operation."})
-	case rt.premium && !x.ts.t.HasPremium():
+	case rt.licence == 1 && !x.ts.t.HasPremium():
 		x.fail(&graphError{status: http.StatusForbidden, code: CodeNonPremiumTenant, message: "Neither tenant is B2C or tenant doesn't have premium license"})
+	case rt.licence == 2 && !x.ts.t.HasP2():
+		x.fail(&graphError{status: http.StatusBadRequest, code: CodeP2Required, message: "The tenant needs to have Microsoft Entra ID P2 or Microsoft Entra ID Governance license."})
 	default:
 		x.params = params
 		rt.handle(s, x)
@@ -244,8 +285,9 @@ func (s *Server) serveOperation(x *exchange, inBatch bool) {
 	s.record(x, n, inBatch)
 }
 
-// admit counts the request against the limit and the tenant, and applies faults and budget.
-func (s *Server) admit(x *exchange) (int, *graphError) {
+// admit counts the request against the limit and the tenant, and applies faults and budgets
+// (the tenant's, then the endpoint class's when rt has one).
+func (s *Server) admit(x *exchange, rt *route) (int, *graphError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.total++
@@ -285,6 +327,17 @@ func (s *Server) admit(x *exchange) (int, *graphError) {
 			}
 		}
 	}
+	if rt != nil && rt.throttle != "" {
+		if b := ts.classes[rt.throttle]; b != nil {
+			if ok, wait := b.take(s.opts.now()); !ok {
+				ge := &graphError{status: http.StatusTooManyRequests, code: CodeTooManyRequests, message: "Too many requests. Please try again later."}
+				if rt.throttle.sendsRetryAfter() {
+					ge.retryAfter = retryAfterSeconds(wait)
+				}
+				return n, ge
+			}
+		}
+	}
 	return n, nil
 }
 
@@ -318,8 +371,26 @@ func (s *Server) record(x *exchange, n int, inBatch bool) {
 	}
 }
 
-// entities returns a tenant's encoded entity set, encoding it on first use.
-func (ts *tenantState) entities(set *entitySet) ([]entity, error) {
+// entities returns a tenant's encoded entity set (for a navigation collection, the one under
+// params), encoding it on first use.
+func (ts *tenantState) entities(set *entitySet, params map[string]string) ([]entity, *graphError) {
+	if set.under != nil {
+		key := set.name + paramsKey(params)
+		ts.setsMu.Lock()
+		es, ok := ts.sets[key]
+		ts.setsMu.Unlock()
+		if ok {
+			return es, nil
+		}
+		es, gerr := set.under(ts, params)
+		if gerr != nil {
+			return nil, gerr
+		}
+		ts.setsMu.Lock()
+		ts.sets[key] = es
+		ts.setsMu.Unlock()
+		return es, nil
+	}
 	ts.setsMu.Lock()
 	defer ts.setsMu.Unlock()
 	if es, ok := ts.sets[set.name]; ok {
@@ -327,10 +398,25 @@ func (ts *tenantState) entities(set *entitySet) ([]entity, error) {
 	}
 	es, err := set.items(ts.t)
 	if err != nil {
-		return nil, err
+		return nil, internalError(err)
 	}
 	ts.sets[set.name] = es
 	return es, nil
+}
+
+// directory returns the tenant's directory objects and membership indexes, built on first use.
+func (ts *tenantState) directory() (*directory, error) {
+	ts.setsMu.Lock()
+	defer ts.setsMu.Unlock()
+	if ts.dir != nil {
+		return ts.dir, nil
+	}
+	d, err := buildDirectory(ts.t)
+	if err != nil {
+		return nil, err
+	}
+	ts.dir = d
+	return d, nil
 }
 
 // exchange is one request being answered.

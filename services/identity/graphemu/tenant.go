@@ -55,6 +55,41 @@ type Tenant struct {
 	// UserRegistrationDetails is what GET /reports/authenticationMethods/userRegistrationDetails
 	// returns. When nil, one record per user is derived with nothing registered.
 	UserRegistrationDetails []UserRegistrationDetails `json:"userRegistrationDetails"`
+	// OnPremisesSynchronization is what GET /directory/onPremisesSynchronization returns. When
+	// nil, one object is derived: password hash sync and accidental-deletion prevention on for a
+	// synced tenant, every feature off for a cloud-only one.
+	OnPremisesSynchronization []OnPremisesDirectorySynchronization `json:"onPremisesSynchronization"`
+	// AuthenticationMethodsPolicy is GET /policies/authenticationMethodsPolicy; nil serves
+	// [DefaultAuthenticationMethodsPolicy].
+	AuthenticationMethodsPolicy *AuthenticationMethodsPolicy `json:"authenticationMethodsPolicy,omitempty"`
+	// AuthorizationPolicy is GET /policies/authorizationPolicy; nil serves
+	// [DefaultAuthorizationPolicy].
+	AuthorizationPolicy *AuthorizationPolicy `json:"authorizationPolicy,omitempty"`
+	// SecurityDefaults is GET /policies/identitySecurityDefaultsEnforcementPolicy; nil serves
+	// security defaults switched off.
+	SecurityDefaults *SecurityDefaultsPolicy `json:"identitySecurityDefaultsEnforcementPolicy,omitempty"`
+	// ConditionalAccessPolicies is GET /identity/conditionalAccess/policies.
+	ConditionalAccessPolicies []ConditionalAccessPolicy `json:"conditionalAccessPolicies"`
+	// Groups, with their direct members, serve /groups/{id}/members and transitiveMembers and
+	// /users/{id}/memberOf and transitiveMemberOf.
+	Groups []Group `json:"groups"`
+	// ServicePrincipals can hold directory roles.
+	ServicePrincipals []ServicePrincipal `json:"servicePrincipals"`
+	// RoleAssignments are the active directory role assignments
+	// (/roleManagement/directory/roleAssignments); ids are derived when empty.
+	RoleAssignments []RoleAssignment `json:"roleAssignments"`
+	// RoleEligibilities are the PIM-eligible assignments
+	// (/roleManagement/directory/roleEligibilityScheduleInstances, P2 only).
+	RoleEligibilities []RoleEligibility `json:"roleEligibilityScheduleInstances"`
+	// PerUserMFA maps user ids to their legacy per-user MFA state (disabled, enabled,
+	// enforced), served by the beta /users/{id}/authentication/requirements; absent is disabled.
+	PerUserMFA map[string]string `json:"perUserMfaStates"`
+	// SignIns is GET /auditLogs/signIns (P1), newest first.
+	SignIns []SignIn `json:"signIns"`
+	// SecureScores is GET /security/secureScores, newest first.
+	SecureScores []SecureScore `json:"secureScores"`
+	// SecureScoreControlProfiles is GET /security/secureScoreControlProfiles.
+	SecureScoreControlProfiles []SecureScoreControlProfile `json:"secureScoreControlProfiles"`
 	// Generate, when set, appends generated users (and their registration details) at load time,
 	// so a fixture can describe a 50,000-user tenant in a few lines.
 	Generate *GenerateOptions `json:"generate,omitempty"`
@@ -254,8 +289,12 @@ func (t *Tenant) normalize() error {
 		if t.UserRegistrationDetails == nil {
 			t.UserRegistrationDetails = registrationsFor(t.Users)
 		}
+		first := len(t.Users)
 		t.Users = append(t.Users, users...)
 		t.UserRegistrationDetails = append(t.UserRegistrationDetails, regs...)
+		if g.Security {
+			generateSecurity(t, g, first)
+		}
 	}
 	seen := make(map[string]bool, len(t.Users))
 	for i := range t.Users {
@@ -276,6 +315,9 @@ func (t *Tenant) normalize() error {
 	}
 	if t.UserRegistrationDetails == nil {
 		t.UserRegistrationDetails = registrationsFor(t.Users)
+	}
+	if err := t.normalizeSecurity(); err != nil {
+		return err
 	}
 	for i := range t.UserRegistrationDetails {
 		r := &t.UserRegistrationDetails[i]

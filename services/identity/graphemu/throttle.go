@@ -52,6 +52,33 @@ func retryAfterSeconds(d time.Duration) string {
 	return strconv.Itoa(s)
 }
 
+// ThrottleClass names a group of endpoints Graph throttles on their own, besides the tenant-wide
+// identity budget.
+type ThrottleClass string
+
+// Throttling classes of the emulated endpoints.
+const (
+	// ThrottleReports covers the reports and sign-in logs (userRegistrationDetails, signIns):
+	// about 5 requests per 10 seconds per tenant. Answers carry Retry-After.
+	ThrottleReports ThrottleClass = "reports"
+	// ThrottleConditionalAccess covers the Conditional Access policies: about 1 request per
+	// second per tenant, and its 429s carry no Retry-After: clients must back off themselves.
+	ThrottleConditionalAccess ThrottleClass = "conditionalAccess"
+	// ThrottleSecureScore covers Secure Score and its control profiles: 150 requests per minute.
+	ThrottleSecureScore ThrottleClass = "secureScore"
+)
+
+func (c ThrottleClass) sendsRetryAfter() bool { return c != ThrottleConditionalAccess }
+
+// Realistic budgets for a large tenant (more than 500 users), with one token per request: the
+// identity service's resource units per 10 seconds, and each class's own limit.
+var (
+	RealisticTenantBudget            = Budget{Requests: 8000, Per: 10 * time.Second}
+	RealisticReportsBudget           = Budget{Requests: 5, Per: 10 * time.Second}
+	RealisticConditionalAccessBudget = Budget{Requests: 1, Per: time.Second}
+	RealisticSecureScoreBudget       = Budget{Requests: 150, Per: time.Minute}
+)
+
 // Fault makes the Nth request a tenant receives (counting from 1 since the tenant was added or
 // the server was [Server.Reset], requests inside a $batch counted one by one) fail with Status.
 // Code and Message default to what Graph sends for that status.
