@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +20,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
+
+	"github.com/hybridkit/hybridkit/services/identity/graphemu"
 )
 
 // fixtures are the tlsanalysis service's upload fixtures.
@@ -166,6 +169,18 @@ func dig(v any, path ...any) any {
 	return v
 }
 
+// num reads a JSON number; proto3 JSON writes int64 fields as strings.
+func num(v any) float64 {
+	switch n := v.(type) {
+	case float64:
+		return n
+	case string:
+		f, _ := strconv.ParseFloat(n, 64)
+		return f
+	}
+	return -1
+}
+
 // totals maps "DIRECTION_RECEIVE/tls1_0" to a count, from an analysis's totals.
 func totals(an any) map[string]float64 {
 	out := map[string]float64{}
@@ -174,14 +189,15 @@ func totals(an any) map[string]float64 {
 		dir, _ := dig(e, "direction").(string)
 		counts, _ := dig(e, "counts").(map[string]any)
 		for k, v := range counts {
-			out[dir+"/"+k] = v.(float64)
+			out[dir+"/"+k] = num(v)
 		}
 	}
 	return out
 }
 
 func TestServeEndToEnd(t *testing.T) {
-	p := startServe(t)
+	graph := graphemu.Start(t, graphemu.SampleTenant())
+	p := startServe(t, "--identity-graph-base-url", graph.BaseURL())
 	base := "http://" + p.gateway
 
 	// Health names every service.
@@ -220,7 +236,7 @@ func TestServeEndToEnd(t *testing.T) {
 	if got := totals(first); fmt.Sprint(got) != fmt.Sprint(wantRecv) {
 		t.Errorf("raw upload totals %v, want %v", got, wantRecv)
 	}
-	if dig(first, "display_name") != "RECV2026112509-1.LOG" || dig(first, "sessions") != float64(3) {
+	if dig(first, "display_name") != "RECV2026112509-1.LOG" || num(dig(first, "sessions")) != 3 {
 		t.Errorf("raw upload: display %v sessions %v", dig(first, "display_name"), dig(first, "sessions"))
 	}
 
@@ -244,7 +260,7 @@ func TestServeEndToEnd(t *testing.T) {
 	if got := totals(second); got["DIRECTION_SEND/tls1_2"] != 1 || got["DIRECTION_RECEIVE/total"] != 3 || got["DIRECTION_SEND/total"] != 1 {
 		t.Errorf("multipart totals %v", got)
 	}
-	if dig(second, "files") != float64(2) || dig(second, "display_name") != "EX01" {
+	if num(dig(second, "files")) != 2 || dig(second, "display_name") != "EX01" {
 		t.Errorf("multipart: files %v display %v", dig(second, "files"), dig(second, "display_name"))
 	}
 
@@ -282,6 +298,19 @@ func TestServeEndToEnd(t *testing.T) {
 	code, e = httpDo(t, "POST", base+"/v1/securityDescriptors:decode", "application/json", strings.NewReader(`{"sddl":"`+strings.Repeat("A", 2<<20)+`"}`))
 	if code != 413 || dig(e, "code") != float64(8) {
 		t.Errorf("oversized body: %d %v", code, e)
+	}
+
+	// REST → gateway → identity → Graph (emulated): the sample tenant has Entra ID P1 through EMS.
+	code, lic := httpDo(t, "GET", base+"/v1/checks/licences", "", nil)
+	if code != 200 || dig(lic, "report", "p1") != true || num(dig(lic, "report", "p1_seats", "enabled")) != 5 || dig(lic, "findings", 0, "id") != "licences.premium" {
+		t.Errorf("licences: %d %v", code, lic)
+	}
+
+	// REST → gateway → directory.
+	code, sd := httpDo(t, "POST", base+"/v1/securityDescriptors:decode", "application/json", strings.NewReader(
+		`{"sddl":"O:DAG:DAD:PAI(OA;CIIO;CR;00299570-246d-11d0-a768-00aa006e0529;bf967aba-0de6-11d0-a285-00aa003049e2;AU)","domain_sid":"S-1-5-21-1-2-3"}`))
+	if code != 200 || dig(sd, "dacl_protected") != true || dig(sd, "dacl", 0, "trustee", "name") != "Authenticated Users" || dig(sd, "owner", "sid") != "S-1-5-21-1-2-3-512" {
+		t.Errorf("decode: %d %v", code, sd)
 	}
 
 	// Reflection lists the service on its gRPC port.

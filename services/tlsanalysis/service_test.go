@@ -109,9 +109,14 @@ func TestUploadAnalysesAndStores(t *testing.T) {
 	if an.GetDisplayName() != "RECV2026112509-1.LOG and 1 more" || !strings.HasPrefix(an.GetName(), "analyses/") {
 		t.Errorf("name %q display %q", an.GetName(), an.GetDisplayName())
 	}
-	// The legacy partner comes first in the remote table, with the name it gave in EHLO.
-	if len(an.GetRemotes()) == 0 || an.GetRemotes()[0].GetIp() != "203.0.113.10" || !strings.Contains(strings.Join(an.GetRemotes()[0].GetNames(), ","), "mail.partner-old.example") {
-		t.Errorf("remotes %v", an.GetRemotes())
+	// The two legacy partners (no TLS, TLS 1.0) come first in the remote table, by IP, with the
+	// names they gave in HELO/EHLO; the TLS 1.2 ones follow.
+	var order []string
+	for _, r := range an.GetRemotes() {
+		order = append(order, r.GetIp()+"="+strings.Join(r.GetNames(), "+"))
+	}
+	if got := strings.Join(order, " "); got != "192.0.2.44=scanner01 203.0.113.10=mail.partner-old.example 198.51.100.7=mx.partner-new.example 203.0.113.99=mx.recipient.example" {
+		t.Errorf("remotes in order: %s", got)
 	}
 	// 3DES + SHA1 on the TLS 1.0 session are flagged weak.
 	weak := false

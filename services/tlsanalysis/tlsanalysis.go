@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"log/slog"
 
 	"github.com/hybridkit/hybridkit/platform/grpcserver"
 	"github.com/hybridkit/hybridkit/platform/store"

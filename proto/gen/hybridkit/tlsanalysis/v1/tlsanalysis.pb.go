@@ -683,8 +683,12 @@ type Analysis struct {
 	Malformed []*MalformedLine `protobuf:"bytes,15,rep,name=malformed,proto3" json:"malformed,omitempty"`
 	// Protocol tokens that were not recognised, with session counts.
 	UnknownProtocols map[string]int64 `protobuf:"bytes,16,rep,name=unknown_protocols,json=unknownProtocols,proto3" json:"unknown_protocols,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// TLS failure reasons (SocketError, UnknownCredentials, ...) with session counts.
+	Failures map[string]int64 `protobuf:"bytes,17,rep,name=failures,proto3" json:"failures,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	// Sessions missing their connect or disconnect line (a log not given, or rolled over).
+	IncompleteSessions int64 `protobuf:"varint,18,opt,name=incomplete_sessions,json=incompleteSessions,proto3" json:"incomplete_sessions,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *Analysis) Reset() {
@@ -829,6 +833,93 @@ func (x *Analysis) GetUnknownProtocols() map[string]int64 {
 	return nil
 }
 
+func (x *Analysis) GetFailures() map[string]int64 {
+	if x != nil {
+		return x.Failures
+	}
+	return nil
+}
+
+func (x *Analysis) GetIncompleteSessions() int64 {
+	if x != nil {
+		return x.IncompleteSessions
+	}
+	return 0
+}
+
+// Upgrades counts how sessions asked for TLS.
+type Upgrades struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Sessions upgraded with STARTTLS.
+	Starttls int64 `protobuf:"varint,1,opt,name=starttls,proto3" json:"starttls,omitempty"`
+	// Sessions upgraded with X-ANONYMOUSTLS (Exchange to Exchange).
+	AnonymousTls int64 `protobuf:"varint,2,opt,name=anonymous_tls,json=anonymousTls,proto3" json:"anonymous_tls,omitempty"`
+	// Sessions answered 451 5.7.3 Must issue a STARTTLS command first.
+	MustIssueStarttls int64 `protobuf:"varint,3,opt,name=must_issue_starttls,json=mustIssueStarttls,proto3" json:"must_issue_starttls,omitempty"`
+	// Sessions that negotiated weak crypto (3DES, RC4, SHA1 MAC, short keys).
+	Weak          int64 `protobuf:"varint,4,opt,name=weak,proto3" json:"weak,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Upgrades) Reset() {
+	*x = Upgrades{}
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Upgrades) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Upgrades) ProtoMessage() {}
+
+func (x *Upgrades) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Upgrades.ProtoReflect.Descriptor instead.
+func (*Upgrades) Descriptor() ([]byte, []int) {
+	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *Upgrades) GetStarttls() int64 {
+	if x != nil {
+		return x.Starttls
+	}
+	return 0
+}
+
+func (x *Upgrades) GetAnonymousTls() int64 {
+	if x != nil {
+		return x.AnonymousTls
+	}
+	return 0
+}
+
+func (x *Upgrades) GetMustIssueStarttls() int64 {
+	if x != nil {
+		return x.MustIssueStarttls
+	}
+	return 0
+}
+
+func (x *Upgrades) GetWeak() int64 {
+	if x != nil {
+		return x.Weak
+	}
+	return 0
+}
+
 // DirectionTotals counts the sessions of one direction.
 type DirectionTotals struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -842,7 +933,7 @@ type DirectionTotals struct {
 
 func (x *DirectionTotals) Reset() {
 	*x = DirectionTotals{}
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[10]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -854,7 +945,7 @@ func (x *DirectionTotals) String() string {
 func (*DirectionTotals) ProtoMessage() {}
 
 func (x *DirectionTotals) ProtoReflect() protoreflect.Message {
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[10]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -867,7 +958,7 @@ func (x *DirectionTotals) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DirectionTotals.ProtoReflect.Descriptor instead.
 func (*DirectionTotals) Descriptor() ([]byte, []int) {
-	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{10}
+	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *DirectionTotals) GetDirection() Direction {
@@ -892,14 +983,20 @@ type GroupSummary struct {
 	// Connector name as logged (connector-id).
 	Connector string `protobuf:"bytes,2,opt,name=connector,proto3" json:"connector,omitempty"`
 	// Sessions by outcome.
-	Counts        *OutcomeCounts `protobuf:"bytes,3,opt,name=counts,proto3" json:"counts,omitempty"`
+	Counts *OutcomeCounts `protobuf:"bytes,3,opt,name=counts,proto3" json:"counts,omitempty"`
+	// How the sessions upgraded.
+	Upgrades *Upgrades `protobuf:"bytes,4,opt,name=upgrades,proto3" json:"upgrades,omitempty"`
+	// First session start.
+	FirstSeen *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=first_seen,json=firstSeen,proto3" json:"first_seen,omitempty"`
+	// Last session activity.
+	LastSeen      *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=last_seen,json=lastSeen,proto3" json:"last_seen,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GroupSummary) Reset() {
 	*x = GroupSummary{}
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[11]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -911,7 +1008,7 @@ func (x *GroupSummary) String() string {
 func (*GroupSummary) ProtoMessage() {}
 
 func (x *GroupSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[11]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -924,7 +1021,7 @@ func (x *GroupSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupSummary.ProtoReflect.Descriptor instead.
 func (*GroupSummary) Descriptor() ([]byte, []int) {
-	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{11}
+	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *GroupSummary) GetDirection() Direction {
@@ -948,6 +1045,27 @@ func (x *GroupSummary) GetCounts() *OutcomeCounts {
 	return nil
 }
 
+func (x *GroupSummary) GetUpgrades() *Upgrades {
+	if x != nil {
+		return x.Upgrades
+	}
+	return nil
+}
+
+func (x *GroupSummary) GetFirstSeen() *timestamppb.Timestamp {
+	if x != nil {
+		return x.FirstSeen
+	}
+	return nil
+}
+
+func (x *GroupSummary) GetLastSeen() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastSeen
+	}
+	return nil
+}
+
 // RemoteSummary counts the sessions with one remote endpoint.
 type RemoteSummary struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -964,14 +1082,16 @@ type RemoteSummary struct {
 	// Last session activity.
 	LastSeen *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=last_seen,json=lastSeen,proto3" json:"last_seen,omitempty"`
 	// Sessions by outcome.
-	Counts        *OutcomeCounts `protobuf:"bytes,7,opt,name=counts,proto3" json:"counts,omitempty"`
+	Counts *OutcomeCounts `protobuf:"bytes,7,opt,name=counts,proto3" json:"counts,omitempty"`
+	// How the sessions upgraded.
+	Upgrades      *Upgrades `protobuf:"bytes,8,opt,name=upgrades,proto3" json:"upgrades,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RemoteSummary) Reset() {
 	*x = RemoteSummary{}
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[12]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -983,7 +1103,7 @@ func (x *RemoteSummary) String() string {
 func (*RemoteSummary) ProtoMessage() {}
 
 func (x *RemoteSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[12]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -996,7 +1116,7 @@ func (x *RemoteSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoteSummary.ProtoReflect.Descriptor instead.
 func (*RemoteSummary) Descriptor() ([]byte, []int) {
-	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{12}
+	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *RemoteSummary) GetDirection() Direction {
@@ -1048,6 +1168,13 @@ func (x *RemoteSummary) GetCounts() *OutcomeCounts {
 	return nil
 }
 
+func (x *RemoteSummary) GetUpgrades() *Upgrades {
+	if x != nil {
+		return x.Upgrades
+	}
+	return nil
+}
+
 // DaySummary counts the sessions of one UTC day and direction.
 type DaySummary struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1063,7 +1190,7 @@ type DaySummary struct {
 
 func (x *DaySummary) Reset() {
 	*x = DaySummary{}
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[13]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1075,7 +1202,7 @@ func (x *DaySummary) String() string {
 func (*DaySummary) ProtoMessage() {}
 
 func (x *DaySummary) ProtoReflect() protoreflect.Message {
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[13]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1088,7 +1215,7 @@ func (x *DaySummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DaySummary.ProtoReflect.Descriptor instead.
 func (*DaySummary) Descriptor() ([]byte, []int) {
-	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{13}
+	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *DaySummary) GetDay() string {
@@ -1130,14 +1257,18 @@ type CipherSummary struct {
 	// Sessions that used it.
 	Sessions int64 `protobuf:"varint,7,opt,name=sessions,proto3" json:"sessions,omitempty"`
 	// Why it is weak (3DES, RC4, SHA1 MAC, short key); empty when it is not.
-	Weaknesses    []string `protobuf:"bytes,8,rep,name=weaknesses,proto3" json:"weaknesses,omitempty"`
+	Weaknesses []string `protobuf:"bytes,8,rep,name=weaknesses,proto3" json:"weaknesses,omitempty"`
+	// Direction of the sessions.
+	Direction Direction `protobuf:"varint,9,opt,name=direction,proto3,enum=hybridkit.tlsanalysis.v1.Direction" json:"direction,omitempty"`
+	// MAC hash strength in bits (0 for AEAD suites).
+	HashBits      int32 `protobuf:"varint,10,opt,name=hash_bits,json=hashBits,proto3" json:"hash_bits,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CipherSummary) Reset() {
 	*x = CipherSummary{}
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[14]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1149,7 +1280,7 @@ func (x *CipherSummary) String() string {
 func (*CipherSummary) ProtoMessage() {}
 
 func (x *CipherSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[14]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1162,7 +1293,7 @@ func (x *CipherSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CipherSummary.ProtoReflect.Descriptor instead.
 func (*CipherSummary) Descriptor() ([]byte, []int) {
-	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{14}
+	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *CipherSummary) GetProtocol() string {
@@ -1221,6 +1352,20 @@ func (x *CipherSummary) GetWeaknesses() []string {
 	return nil
 }
 
+func (x *CipherSummary) GetDirection() Direction {
+	if x != nil {
+		return x.Direction
+	}
+	return Direction_DIRECTION_UNSPECIFIED
+}
+
+func (x *CipherSummary) GetHashBits() int32 {
+	if x != nil {
+		return x.HashBits
+	}
+	return 0
+}
+
 // CertificateSummary counts sessions by certificate.
 type CertificateSummary struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1229,14 +1374,28 @@ type CertificateSummary struct {
 	// Subject.
 	Subject string `protobuf:"bytes,2,opt,name=subject,proto3" json:"subject,omitempty"`
 	// Sessions that presented or received it.
-	Sessions      int64 `protobuf:"varint,3,opt,name=sessions,proto3" json:"sessions,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Sessions int64 `protobuf:"varint,3,opt,name=sessions,proto3" json:"sessions,omitempty"`
+	// Direction of the sessions.
+	Direction Direction `protobuf:"varint,4,opt,name=direction,proto3,enum=hybridkit.tlsanalysis.v1.Direction" json:"direction,omitempty"`
+	// Sending (this server's) or received (the remote's) certificate.
+	Role string `protobuf:"bytes,5,opt,name=role,proto3" json:"role,omitempty"`
+	// Issuer.
+	Issuer string `protobuf:"bytes,6,opt,name=issuer,proto3" json:"issuer,omitempty"`
+	// Serial number.
+	SerialNumber string `protobuf:"bytes,7,opt,name=serial_number,json=serialNumber,proto3" json:"serial_number,omitempty"`
+	// Not before, as logged.
+	NotBefore string `protobuf:"bytes,8,opt,name=not_before,json=notBefore,proto3" json:"not_before,omitempty"`
+	// Not after, as logged.
+	NotAfter string `protobuf:"bytes,9,opt,name=not_after,json=notAfter,proto3" json:"not_after,omitempty"`
+	// Subject alternate names, as logged.
+	AlternateNames string `protobuf:"bytes,10,opt,name=alternate_names,json=alternateNames,proto3" json:"alternate_names,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *CertificateSummary) Reset() {
 	*x = CertificateSummary{}
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[15]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1248,7 +1407,7 @@ func (x *CertificateSummary) String() string {
 func (*CertificateSummary) ProtoMessage() {}
 
 func (x *CertificateSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[15]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1261,7 +1420,7 @@ func (x *CertificateSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CertificateSummary.ProtoReflect.Descriptor instead.
 func (*CertificateSummary) Descriptor() ([]byte, []int) {
-	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{15}
+	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *CertificateSummary) GetThumbprint() string {
@@ -1285,6 +1444,55 @@ func (x *CertificateSummary) GetSessions() int64 {
 	return 0
 }
 
+func (x *CertificateSummary) GetDirection() Direction {
+	if x != nil {
+		return x.Direction
+	}
+	return Direction_DIRECTION_UNSPECIFIED
+}
+
+func (x *CertificateSummary) GetRole() string {
+	if x != nil {
+		return x.Role
+	}
+	return ""
+}
+
+func (x *CertificateSummary) GetIssuer() string {
+	if x != nil {
+		return x.Issuer
+	}
+	return ""
+}
+
+func (x *CertificateSummary) GetSerialNumber() string {
+	if x != nil {
+		return x.SerialNumber
+	}
+	return ""
+}
+
+func (x *CertificateSummary) GetNotBefore() string {
+	if x != nil {
+		return x.NotBefore
+	}
+	return ""
+}
+
+func (x *CertificateSummary) GetNotAfter() string {
+	if x != nil {
+		return x.NotAfter
+	}
+	return ""
+}
+
+func (x *CertificateSummary) GetAlternateNames() string {
+	if x != nil {
+		return x.AlternateNames
+	}
+	return ""
+}
+
 // MalformedLine says where a line could not be parsed and why.
 type MalformedLine struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1300,7 +1508,7 @@ type MalformedLine struct {
 
 func (x *MalformedLine) Reset() {
 	*x = MalformedLine{}
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[16]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1312,7 +1520,7 @@ func (x *MalformedLine) String() string {
 func (*MalformedLine) ProtoMessage() {}
 
 func (x *MalformedLine) ProtoReflect() protoreflect.Message {
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[16]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1325,7 +1533,7 @@ func (x *MalformedLine) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MalformedLine.ProtoReflect.Descriptor instead.
 func (*MalformedLine) Descriptor() ([]byte, []int) {
-	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{16}
+	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *MalformedLine) GetFile() string {
@@ -1388,7 +1596,7 @@ const file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDesc = "" +
 	"\x06failed\x18\b \x01(\x03R\x06failed\x12\x16\n" +
 	"\x06legacy\x18\t \x01(\x03R\x06legacy\x12\x14\n" +
 	"\x05total\x18\n" +
-	" \x01(\x03R\x05total\"\x95\a\n" +
+	" \x01(\x03R\x05total\"\xd1\b\n" +
 	"\bAnalysis\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12;\n" +
@@ -1409,17 +1617,31 @@ const file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDesc = "" +
 	"\aciphers\x18\r \x03(\v2'.hybridkit.tlsanalysis.v1.CipherSummaryR\aciphers\x12P\n" +
 	"\fcertificates\x18\x0e \x03(\v2,.hybridkit.tlsanalysis.v1.CertificateSummaryR\fcertificates\x12E\n" +
 	"\tmalformed\x18\x0f \x03(\v2'.hybridkit.tlsanalysis.v1.MalformedLineR\tmalformed\x12e\n" +
-	"\x11unknown_protocols\x18\x10 \x03(\v28.hybridkit.tlsanalysis.v1.Analysis.UnknownProtocolsEntryR\x10unknownProtocols\x1aC\n" +
+	"\x11unknown_protocols\x18\x10 \x03(\v28.hybridkit.tlsanalysis.v1.Analysis.UnknownProtocolsEntryR\x10unknownProtocols\x12L\n" +
+	"\bfailures\x18\x11 \x03(\v20.hybridkit.tlsanalysis.v1.Analysis.FailuresEntryR\bfailures\x12/\n" +
+	"\x13incomplete_sessions\x18\x12 \x01(\x03R\x12incompleteSessions\x1aC\n" +
 	"\x15UnknownProtocolsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\"\x95\x01\n" +
+	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\x1a;\n" +
+	"\rFailuresEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\"\x8f\x01\n" +
+	"\bUpgrades\x12\x1a\n" +
+	"\bstarttls\x18\x01 \x01(\x03R\bstarttls\x12#\n" +
+	"\ranonymous_tls\x18\x02 \x01(\x03R\fanonymousTls\x12.\n" +
+	"\x13must_issue_starttls\x18\x03 \x01(\x03R\x11mustIssueStarttls\x12\x12\n" +
+	"\x04weak\x18\x04 \x01(\x03R\x04weak\"\x95\x01\n" +
 	"\x0fDirectionTotals\x12A\n" +
 	"\tdirection\x18\x01 \x01(\x0e2#.hybridkit.tlsanalysis.v1.DirectionR\tdirection\x12?\n" +
-	"\x06counts\x18\x02 \x01(\v2'.hybridkit.tlsanalysis.v1.OutcomeCountsR\x06counts\"\xb0\x01\n" +
+	"\x06counts\x18\x02 \x01(\v2'.hybridkit.tlsanalysis.v1.OutcomeCountsR\x06counts\"\xe4\x02\n" +
 	"\fGroupSummary\x12A\n" +
 	"\tdirection\x18\x01 \x01(\x0e2#.hybridkit.tlsanalysis.v1.DirectionR\tdirection\x12\x1c\n" +
 	"\tconnector\x18\x02 \x01(\tR\tconnector\x12?\n" +
-	"\x06counts\x18\x03 \x01(\v2'.hybridkit.tlsanalysis.v1.OutcomeCountsR\x06counts\"\xcd\x02\n" +
+	"\x06counts\x18\x03 \x01(\v2'.hybridkit.tlsanalysis.v1.OutcomeCountsR\x06counts\x12>\n" +
+	"\bupgrades\x18\x04 \x01(\v2\".hybridkit.tlsanalysis.v1.UpgradesR\bupgrades\x129\n" +
+	"\n" +
+	"first_seen\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tfirstSeen\x127\n" +
+	"\tlast_seen\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\blastSeen\"\x8d\x03\n" +
 	"\rRemoteSummary\x12A\n" +
 	"\tdirection\x18\x01 \x01(\x0e2#.hybridkit.tlsanalysis.v1.DirectionR\tdirection\x12\x0e\n" +
 	"\x02ip\x18\x02 \x01(\tR\x02ip\x12\x14\n" +
@@ -1430,12 +1652,13 @@ const file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDesc = "" +
 	"\n" +
 	"first_seen\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tfirstSeen\x127\n" +
 	"\tlast_seen\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\blastSeen\x12?\n" +
-	"\x06counts\x18\a \x01(\v2'.hybridkit.tlsanalysis.v1.OutcomeCountsR\x06counts\"\xa2\x01\n" +
+	"\x06counts\x18\a \x01(\v2'.hybridkit.tlsanalysis.v1.OutcomeCountsR\x06counts\x12>\n" +
+	"\bupgrades\x18\b \x01(\v2\".hybridkit.tlsanalysis.v1.UpgradesR\bupgrades\"\xa2\x01\n" +
 	"\n" +
 	"DaySummary\x12\x10\n" +
 	"\x03day\x18\x01 \x01(\tR\x03day\x12A\n" +
 	"\tdirection\x18\x02 \x01(\x0e2#.hybridkit.tlsanalysis.v1.DirectionR\tdirection\x12?\n" +
-	"\x06counts\x18\x03 \x01(\v2'.hybridkit.tlsanalysis.v1.OutcomeCountsR\x06counts\"\x83\x02\n" +
+	"\x06counts\x18\x03 \x01(\v2'.hybridkit.tlsanalysis.v1.OutcomeCountsR\x06counts\"\xe3\x02\n" +
 	"\rCipherSummary\x12\x1a\n" +
 	"\bprotocol\x18\x01 \x01(\tR\bprotocol\x12\x16\n" +
 	"\x06cipher\x18\x02 \x01(\tR\x06cipher\x12\x1f\n" +
@@ -1447,13 +1670,25 @@ const file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDesc = "" +
 	"\bsessions\x18\a \x01(\x03R\bsessions\x12\x1e\n" +
 	"\n" +
 	"weaknesses\x18\b \x03(\tR\n" +
-	"weaknesses\"j\n" +
+	"weaknesses\x12A\n" +
+	"\tdirection\x18\t \x01(\x0e2#.hybridkit.tlsanalysis.v1.DirectionR\tdirection\x12\x1b\n" +
+	"\thash_bits\x18\n" +
+	" \x01(\x05R\bhashBits\"\xe3\x02\n" +
 	"\x12CertificateSummary\x12\x1e\n" +
 	"\n" +
 	"thumbprint\x18\x01 \x01(\tR\n" +
 	"thumbprint\x12\x18\n" +
 	"\asubject\x18\x02 \x01(\tR\asubject\x12\x1a\n" +
-	"\bsessions\x18\x03 \x01(\x03R\bsessions\"O\n" +
+	"\bsessions\x18\x03 \x01(\x03R\bsessions\x12A\n" +
+	"\tdirection\x18\x04 \x01(\x0e2#.hybridkit.tlsanalysis.v1.DirectionR\tdirection\x12\x12\n" +
+	"\x04role\x18\x05 \x01(\tR\x04role\x12\x16\n" +
+	"\x06issuer\x18\x06 \x01(\tR\x06issuer\x12#\n" +
+	"\rserial_number\x18\a \x01(\tR\fserialNumber\x12\x1d\n" +
+	"\n" +
+	"not_before\x18\b \x01(\tR\tnotBefore\x12\x1b\n" +
+	"\tnot_after\x18\t \x01(\tR\bnotAfter\x12'\n" +
+	"\x0falternate_names\x18\n" +
+	" \x01(\tR\x0ealternateNames\"O\n" +
 	"\rMalformedLine\x12\x12\n" +
 	"\x04file\x18\x01 \x01(\tR\x04file\x12\x12\n" +
 	"\x04line\x18\x02 \x01(\x03R\x04line\x12\x16\n" +
@@ -1482,7 +1717,7 @@ func file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP() []byte {
 }
 
 var file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_goTypes = []any{
 	(Direction)(0),                // 0: hybridkit.tlsanalysis.v1.Direction
 	(*UploadLogsRequest)(nil),     // 1: hybridkit.tlsanalysis.v1.UploadLogsRequest
@@ -1495,15 +1730,17 @@ var file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_goTypes = []any{
 	(*ListAnalysesResponse)(nil),  // 8: hybridkit.tlsanalysis.v1.ListAnalysesResponse
 	(*OutcomeCounts)(nil),         // 9: hybridkit.tlsanalysis.v1.OutcomeCounts
 	(*Analysis)(nil),              // 10: hybridkit.tlsanalysis.v1.Analysis
-	(*DirectionTotals)(nil),       // 11: hybridkit.tlsanalysis.v1.DirectionTotals
-	(*GroupSummary)(nil),          // 12: hybridkit.tlsanalysis.v1.GroupSummary
-	(*RemoteSummary)(nil),         // 13: hybridkit.tlsanalysis.v1.RemoteSummary
-	(*DaySummary)(nil),            // 14: hybridkit.tlsanalysis.v1.DaySummary
-	(*CipherSummary)(nil),         // 15: hybridkit.tlsanalysis.v1.CipherSummary
-	(*CertificateSummary)(nil),    // 16: hybridkit.tlsanalysis.v1.CertificateSummary
-	(*MalformedLine)(nil),         // 17: hybridkit.tlsanalysis.v1.MalformedLine
-	nil,                           // 18: hybridkit.tlsanalysis.v1.Analysis.UnknownProtocolsEntry
-	(*timestamppb.Timestamp)(nil), // 19: google.protobuf.Timestamp
+	(*Upgrades)(nil),              // 11: hybridkit.tlsanalysis.v1.Upgrades
+	(*DirectionTotals)(nil),       // 12: hybridkit.tlsanalysis.v1.DirectionTotals
+	(*GroupSummary)(nil),          // 13: hybridkit.tlsanalysis.v1.GroupSummary
+	(*RemoteSummary)(nil),         // 14: hybridkit.tlsanalysis.v1.RemoteSummary
+	(*DaySummary)(nil),            // 15: hybridkit.tlsanalysis.v1.DaySummary
+	(*CipherSummary)(nil),         // 16: hybridkit.tlsanalysis.v1.CipherSummary
+	(*CertificateSummary)(nil),    // 17: hybridkit.tlsanalysis.v1.CertificateSummary
+	(*MalformedLine)(nil),         // 18: hybridkit.tlsanalysis.v1.MalformedLine
+	nil,                           // 19: hybridkit.tlsanalysis.v1.Analysis.UnknownProtocolsEntry
+	nil,                           // 20: hybridkit.tlsanalysis.v1.Analysis.FailuresEntry
+	(*timestamppb.Timestamp)(nil), // 21: google.protobuf.Timestamp
 }
 var file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_depIdxs = []int32{
 	2,  // 0: hybridkit.tlsanalysis.v1.UploadLogsRequest.metadata:type_name -> hybridkit.tlsanalysis.v1.UploadMetadata
@@ -1511,36 +1748,43 @@ var file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_depIdxs = []int32{
 	10, // 2: hybridkit.tlsanalysis.v1.UploadLogsResponse.analysis:type_name -> hybridkit.tlsanalysis.v1.Analysis
 	10, // 3: hybridkit.tlsanalysis.v1.GetAnalysisResponse.analysis:type_name -> hybridkit.tlsanalysis.v1.Analysis
 	10, // 4: hybridkit.tlsanalysis.v1.ListAnalysesResponse.analyses:type_name -> hybridkit.tlsanalysis.v1.Analysis
-	19, // 5: hybridkit.tlsanalysis.v1.Analysis.create_time:type_name -> google.protobuf.Timestamp
-	11, // 6: hybridkit.tlsanalysis.v1.Analysis.totals:type_name -> hybridkit.tlsanalysis.v1.DirectionTotals
-	12, // 7: hybridkit.tlsanalysis.v1.Analysis.connectors:type_name -> hybridkit.tlsanalysis.v1.GroupSummary
-	13, // 8: hybridkit.tlsanalysis.v1.Analysis.remotes:type_name -> hybridkit.tlsanalysis.v1.RemoteSummary
-	14, // 9: hybridkit.tlsanalysis.v1.Analysis.days:type_name -> hybridkit.tlsanalysis.v1.DaySummary
-	15, // 10: hybridkit.tlsanalysis.v1.Analysis.ciphers:type_name -> hybridkit.tlsanalysis.v1.CipherSummary
-	16, // 11: hybridkit.tlsanalysis.v1.Analysis.certificates:type_name -> hybridkit.tlsanalysis.v1.CertificateSummary
-	17, // 12: hybridkit.tlsanalysis.v1.Analysis.malformed:type_name -> hybridkit.tlsanalysis.v1.MalformedLine
-	18, // 13: hybridkit.tlsanalysis.v1.Analysis.unknown_protocols:type_name -> hybridkit.tlsanalysis.v1.Analysis.UnknownProtocolsEntry
-	0,  // 14: hybridkit.tlsanalysis.v1.DirectionTotals.direction:type_name -> hybridkit.tlsanalysis.v1.Direction
-	9,  // 15: hybridkit.tlsanalysis.v1.DirectionTotals.counts:type_name -> hybridkit.tlsanalysis.v1.OutcomeCounts
-	0,  // 16: hybridkit.tlsanalysis.v1.GroupSummary.direction:type_name -> hybridkit.tlsanalysis.v1.Direction
-	9,  // 17: hybridkit.tlsanalysis.v1.GroupSummary.counts:type_name -> hybridkit.tlsanalysis.v1.OutcomeCounts
-	0,  // 18: hybridkit.tlsanalysis.v1.RemoteSummary.direction:type_name -> hybridkit.tlsanalysis.v1.Direction
-	19, // 19: hybridkit.tlsanalysis.v1.RemoteSummary.first_seen:type_name -> google.protobuf.Timestamp
-	19, // 20: hybridkit.tlsanalysis.v1.RemoteSummary.last_seen:type_name -> google.protobuf.Timestamp
-	9,  // 21: hybridkit.tlsanalysis.v1.RemoteSummary.counts:type_name -> hybridkit.tlsanalysis.v1.OutcomeCounts
-	0,  // 22: hybridkit.tlsanalysis.v1.DaySummary.direction:type_name -> hybridkit.tlsanalysis.v1.Direction
-	9,  // 23: hybridkit.tlsanalysis.v1.DaySummary.counts:type_name -> hybridkit.tlsanalysis.v1.OutcomeCounts
-	1,  // 24: hybridkit.tlsanalysis.v1.TlsAnalysisService.UploadLogs:input_type -> hybridkit.tlsanalysis.v1.UploadLogsRequest
-	5,  // 25: hybridkit.tlsanalysis.v1.TlsAnalysisService.GetAnalysis:input_type -> hybridkit.tlsanalysis.v1.GetAnalysisRequest
-	7,  // 26: hybridkit.tlsanalysis.v1.TlsAnalysisService.ListAnalyses:input_type -> hybridkit.tlsanalysis.v1.ListAnalysesRequest
-	4,  // 27: hybridkit.tlsanalysis.v1.TlsAnalysisService.UploadLogs:output_type -> hybridkit.tlsanalysis.v1.UploadLogsResponse
-	6,  // 28: hybridkit.tlsanalysis.v1.TlsAnalysisService.GetAnalysis:output_type -> hybridkit.tlsanalysis.v1.GetAnalysisResponse
-	8,  // 29: hybridkit.tlsanalysis.v1.TlsAnalysisService.ListAnalyses:output_type -> hybridkit.tlsanalysis.v1.ListAnalysesResponse
-	27, // [27:30] is the sub-list for method output_type
-	24, // [24:27] is the sub-list for method input_type
-	24, // [24:24] is the sub-list for extension type_name
-	24, // [24:24] is the sub-list for extension extendee
-	0,  // [0:24] is the sub-list for field type_name
+	21, // 5: hybridkit.tlsanalysis.v1.Analysis.create_time:type_name -> google.protobuf.Timestamp
+	12, // 6: hybridkit.tlsanalysis.v1.Analysis.totals:type_name -> hybridkit.tlsanalysis.v1.DirectionTotals
+	13, // 7: hybridkit.tlsanalysis.v1.Analysis.connectors:type_name -> hybridkit.tlsanalysis.v1.GroupSummary
+	14, // 8: hybridkit.tlsanalysis.v1.Analysis.remotes:type_name -> hybridkit.tlsanalysis.v1.RemoteSummary
+	15, // 9: hybridkit.tlsanalysis.v1.Analysis.days:type_name -> hybridkit.tlsanalysis.v1.DaySummary
+	16, // 10: hybridkit.tlsanalysis.v1.Analysis.ciphers:type_name -> hybridkit.tlsanalysis.v1.CipherSummary
+	17, // 11: hybridkit.tlsanalysis.v1.Analysis.certificates:type_name -> hybridkit.tlsanalysis.v1.CertificateSummary
+	18, // 12: hybridkit.tlsanalysis.v1.Analysis.malformed:type_name -> hybridkit.tlsanalysis.v1.MalformedLine
+	19, // 13: hybridkit.tlsanalysis.v1.Analysis.unknown_protocols:type_name -> hybridkit.tlsanalysis.v1.Analysis.UnknownProtocolsEntry
+	20, // 14: hybridkit.tlsanalysis.v1.Analysis.failures:type_name -> hybridkit.tlsanalysis.v1.Analysis.FailuresEntry
+	0,  // 15: hybridkit.tlsanalysis.v1.DirectionTotals.direction:type_name -> hybridkit.tlsanalysis.v1.Direction
+	9,  // 16: hybridkit.tlsanalysis.v1.DirectionTotals.counts:type_name -> hybridkit.tlsanalysis.v1.OutcomeCounts
+	0,  // 17: hybridkit.tlsanalysis.v1.GroupSummary.direction:type_name -> hybridkit.tlsanalysis.v1.Direction
+	9,  // 18: hybridkit.tlsanalysis.v1.GroupSummary.counts:type_name -> hybridkit.tlsanalysis.v1.OutcomeCounts
+	11, // 19: hybridkit.tlsanalysis.v1.GroupSummary.upgrades:type_name -> hybridkit.tlsanalysis.v1.Upgrades
+	21, // 20: hybridkit.tlsanalysis.v1.GroupSummary.first_seen:type_name -> google.protobuf.Timestamp
+	21, // 21: hybridkit.tlsanalysis.v1.GroupSummary.last_seen:type_name -> google.protobuf.Timestamp
+	0,  // 22: hybridkit.tlsanalysis.v1.RemoteSummary.direction:type_name -> hybridkit.tlsanalysis.v1.Direction
+	21, // 23: hybridkit.tlsanalysis.v1.RemoteSummary.first_seen:type_name -> google.protobuf.Timestamp
+	21, // 24: hybridkit.tlsanalysis.v1.RemoteSummary.last_seen:type_name -> google.protobuf.Timestamp
+	9,  // 25: hybridkit.tlsanalysis.v1.RemoteSummary.counts:type_name -> hybridkit.tlsanalysis.v1.OutcomeCounts
+	11, // 26: hybridkit.tlsanalysis.v1.RemoteSummary.upgrades:type_name -> hybridkit.tlsanalysis.v1.Upgrades
+	0,  // 27: hybridkit.tlsanalysis.v1.DaySummary.direction:type_name -> hybridkit.tlsanalysis.v1.Direction
+	9,  // 28: hybridkit.tlsanalysis.v1.DaySummary.counts:type_name -> hybridkit.tlsanalysis.v1.OutcomeCounts
+	0,  // 29: hybridkit.tlsanalysis.v1.CipherSummary.direction:type_name -> hybridkit.tlsanalysis.v1.Direction
+	0,  // 30: hybridkit.tlsanalysis.v1.CertificateSummary.direction:type_name -> hybridkit.tlsanalysis.v1.Direction
+	1,  // 31: hybridkit.tlsanalysis.v1.TlsAnalysisService.UploadLogs:input_type -> hybridkit.tlsanalysis.v1.UploadLogsRequest
+	5,  // 32: hybridkit.tlsanalysis.v1.TlsAnalysisService.GetAnalysis:input_type -> hybridkit.tlsanalysis.v1.GetAnalysisRequest
+	7,  // 33: hybridkit.tlsanalysis.v1.TlsAnalysisService.ListAnalyses:input_type -> hybridkit.tlsanalysis.v1.ListAnalysesRequest
+	4,  // 34: hybridkit.tlsanalysis.v1.TlsAnalysisService.UploadLogs:output_type -> hybridkit.tlsanalysis.v1.UploadLogsResponse
+	6,  // 35: hybridkit.tlsanalysis.v1.TlsAnalysisService.GetAnalysis:output_type -> hybridkit.tlsanalysis.v1.GetAnalysisResponse
+	8,  // 36: hybridkit.tlsanalysis.v1.TlsAnalysisService.ListAnalyses:output_type -> hybridkit.tlsanalysis.v1.ListAnalysesResponse
+	34, // [34:37] is the sub-list for method output_type
+	31, // [31:34] is the sub-list for method input_type
+	31, // [31:31] is the sub-list for extension type_name
+	31, // [31:31] is the sub-list for extension extendee
+	0,  // [0:31] is the sub-list for field type_name
 }
 
 func init() { file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_init() }
@@ -1559,7 +1803,7 @@ func file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDesc), len(file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   18,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
