@@ -23,6 +23,7 @@ type fileState struct {
 
 	// Caches of the Analyzer's tables, keyed by the raw bytes of a line.
 	conns    map[string]uint32
+	connRaw  [][]byte // by id: the bytes of the connector as logged
 	lastConn []byte
 	lastID   uint32
 	haveConn bool
@@ -231,6 +232,12 @@ func (fs *fileState) connID(raw []byte) uint32 {
 		}
 		id = fs.a.tables.conn(raw)
 		fs.conns[string(raw)] = id
+		for int(id) >= len(fs.connRaw) {
+			fs.connRaw = append(fs.connRaw, nil)
+		}
+		if fs.connRaw[id] == nil {
+			fs.connRaw[id] = bytes.Clone(raw)
+		}
 	}
 	fs.lastConn = append(fs.lastConn[:0], raw...)
 	fs.lastID, fs.haveConn = id, true
@@ -238,13 +245,18 @@ func (fs *fileState) connID(raw []byte) uint32 {
 }
 
 func (fs *fileState) lookup(dir Direction, rec *exlog.Record) *session {
-	conn := fs.connID(rec.Connector)
 	sid, canonical := parseSID(rec.SessionID)
 	s := fs.sessions[sid]
-	for s != nil && (s.conn != conn || s.dir != dir) {
+	for s != nil && (s.dir != dir || !bytes.Equal(fs.connRaw[s.conn], rec.Connector)) {
 		s = s.sidNext
 	}
 	if s == nil {
+		conn := fs.connID(rec.Connector)
+		for s = fs.sessions[sid]; s != nil && (s.dir != dir || s.conn != conn); s = s.sidNext {
+		}
+	}
+	if s == nil {
+		conn := fs.connID(rec.Connector)
 		s = fs.alloc()
 		s.dir, s.conn, s.sid = dir, conn, sid
 		if !canonical {

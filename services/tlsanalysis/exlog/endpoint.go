@@ -56,11 +56,45 @@ func ParseEndpointAddr(ep []byte) (netip.Addr, bool) {
 	if !ok {
 		return netip.Addr{}, false
 	}
+	if bytes.IndexByte(host, ':') < 0 {
+		return parseIPv4(host)
+	}
 	a, err := netip.ParseAddr(string(host))
 	if err != nil {
 		return netip.Addr{}, false
 	}
 	return a.Unmap().WithZone(""), true
+}
+
+// parseIPv4 reads a dotted quad without allocating (netip.ParseAddr needs a
+// string); like netip it refuses octets with leading zeros.
+func parseIPv4(b []byte) (netip.Addr, bool) {
+	var ip [4]byte
+	field, digits, val := 0, 0, 0
+	for i := 0; i <= len(b); i++ {
+		if i == len(b) || b[i] == '.' {
+			if digits == 0 || field > 3 {
+				return netip.Addr{}, false
+			}
+			ip[field] = byte(val)
+			field++
+			digits, val = 0, 0
+			continue
+		}
+		c := b[i]
+		if c < '0' || c > '9' || (digits == 1 && val == 0) {
+			return netip.Addr{}, false
+		}
+		val = val*10 + int(c-'0')
+		digits++
+		if val > 255 {
+			return netip.Addr{}, false
+		}
+	}
+	if field != 4 {
+		return netip.Addr{}, false
+	}
+	return netip.AddrFrom4(ip), true
 }
 
 func parsePort(b []byte) (int, bool) {

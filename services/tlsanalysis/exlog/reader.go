@@ -9,7 +9,9 @@ package exlog
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"io"
+	"math/bits"
 	"strconv"
 	"time"
 )
@@ -381,17 +383,20 @@ func (r *Reader) parse(line []byte) string {
 	if r.layoutErr != "" {
 		return r.layoutErr
 	}
-	var f [NumFields][]byte
-	dataAt := -1 // where data starts in line, when known: the \r \n check starts there
-	if r.defaultLayout {
-		dataAt = splitDefault(line, &f)
-	}
 	if cap(r.scratch) < 2*len(line) {
 		// Unquoting and then unescaping a field copies it at most twice, so
 		// scratch never reallocates and earlier fields stay valid.
 		r.scratch = make([]byte, 0, max(2*len(line), 4096))
 	}
 	scratch := r.scratch[:0]
+	var f [NumFields][]byte
+	dataAt := -1 // where data starts in line, when known: the \r \n check starts there
+	if r.defaultLayout {
+		dataAt = r.splitDefault(line, &f, &scratch)
+		if dataAt < 0 {
+			scratch = scratch[:0]
+		}
+	}
 	if dataAt < 0 {
 		if why := r.splitGeneric(line, &f, &scratch); why != "" {
 			return why
@@ -451,77 +456,70 @@ func (r *Reader) parse(line []byte) string {
 // and returns where the data field starts. It returns -1 for anything
 // unusual (quoted connector, doubled quotes, wrong field count, ...), which
 // splitGeneric then handles or reports.
-func splitDefault(line []byte, f *[NumFields][]byte) int {
+func (r *Reader) splitDefault(line []byte, f *[NumFields][]byte, scratch *[]byte) int {
 	n := len(line)
 	if n < 40 || line[24] != ',' {
 		return -1
 	}
 	f[FieldDateTime] = line[:24]
-	pos := 25
-	if line[pos] == '"' {
-		j := bytes.IndexByte(line[pos+1:], '"')
-		if j < 0 {
-			return -1
+	// Connector to event are short and comma-separated: find their commas
+	// eight bytes at a time. A field that starts with a quote is read whole.
+	field, start, pos := FieldConnector, 25, 25
+scan:
+	for field < FieldData {
+		if pos == start && line[pos] == '"' {
+			val, end, ok := quotedField(line, pos, scratch)
+			if !ok || end >= n || line[end] != ',' {
+				return -1
+			}
+			f[field] = val
+			field++
+			start, pos = end+1, end+1
+			continue
 		}
-		f[FieldConnector] = line[pos+1 : pos+1+j]
-		pos += j + 2
-		if pos >= n || line[pos] != ',' { // a doubled quote, or text after the quote
-			return -1
+		var w uint64
+		if pos+8 <= n {
+			w = binary.LittleEndian.Uint64(line[pos:])
+		} else {
+			if pos >= n {
+				return -1
+			}
+			var tail [8]byte
+			copy(tail[:], line[pos:])
+			w = binary.LittleEndian.Uint64(tail[:])
 		}
-		pos++
-	} else {
-		j := bytes.IndexByte(line[pos:], ',')
-		if j < 0 {
-			return -1
+		m := zeroBytes(w ^ (swarLo * ','))
+		if pos+8 > n {
+			m &= 1<<(uint(n-pos)*8) - 1
 		}
-		f[FieldConnector] = line[pos : pos+j]
-		pos += j + 1
+		for m != 0 {
+			k := pos + bits.TrailingZeros64(m)>>3
+			m &= m - 1
+			f[field] = line[start:k]
+			field++
+			start = k + 1
+			if field == FieldData || line[start] == '"' {
+				pos = start
+				continue scan
+			}
+		}
+		pos += 8
 	}
-	if pos+16 >= n || line[pos+16] != ',' {
+	if len(f[FieldSessionID]) != 16 || len(f[FieldEvent]) != 1 {
 		return -1
 	}
-	f[FieldSessionID] = line[pos : pos+16]
-	pos += 17
-	start := pos
-	for pos < n && line[pos] != ',' {
-		pos++
-	}
-	if pos >= n {
-		return -1
-	}
-	f[FieldSequence] = line[start:pos]
-	pos++
-	for _, fl := range [2]Field{FieldLocal, FieldRemote} {
-		if pos >= n || line[pos] == '"' {
-			return -1
-		}
-		j := indexByteShort(line[pos:], ',')
-		if j < 0 {
-			return -1
-		}
-		f[fl] = line[pos : pos+j]
-		pos += j + 1
-	}
-	if pos+1 >= n || line[pos+1] != ',' {
-		return -1
-	}
-	f[FieldEvent] = line[pos : pos+1]
-	pos += 2
+	pos = start
 	dataAt := pos
 	for _, fl := range [2]Field{FieldData, FieldContext} {
 		var val []byte
 		if pos < n && line[pos] == '"' {
-			j := bytes.IndexByte(line[pos+1:], '"')
-			if j < 0 {
+			v, end, ok := quotedField(line, pos, scratch)
+			if !ok || end < n && line[end] != ',' {
 				return -1
 			}
-			val = line[pos+1 : pos+1+j]
-			pos += j + 2
-			if pos < n && line[pos] != ',' { // a doubled quote, or text after the quote
-				return -1
-			}
+			val, pos = v, end
 		} else {
-			j := indexByteShort(line[pos:], ',')
+			j := bytes.IndexByte(line[pos:], ',')
 			if j < 0 {
 				j = n - pos
 			}
@@ -549,29 +547,11 @@ func (r *Reader) splitGeneric(line []byte, f *[NumFields][]byte, scratch *[]byte
 	for {
 		var val []byte
 		if pos < len(line) && line[pos] == '"' {
-			start := pos + 1
-			i := start
-			doubled := false
-			for {
-				j := bytes.IndexByte(line[i:], '"')
-				if j < 0 {
-					return "unterminated quoted field"
-				}
-				i += j
-				if i+1 < len(line) && line[i+1] == '"' {
-					doubled = true
-					i += 2
-					continue
-				}
-				break
+			v, end, ok := quotedField(line, pos, scratch)
+			if !ok {
+				return "unterminated quoted field"
 			}
-			val = line[start:i]
-			pos = i + 1
-			if doubled {
-				n := len(*scratch)
-				*scratch = appendUndoubled(*scratch, val)
-				val = (*scratch)[n:len(*scratch):len(*scratch)]
-			}
+			val, pos = v, end
 			if pos < len(line) && line[pos] != ',' {
 				return "text after a closing quote"
 			}
@@ -609,6 +589,35 @@ func (r *Reader) splitGeneric(line []byte, f *[NumFields][]byte, scratch *[]byte
 		return "fewer fields than the #Fields line names"
 	}
 	return ""
+}
+
+// quotedField reads the quoted field that starts at line[pos] and returns
+// its value (unquoted into scratch when it holds doubled quotes) and the
+// position after the closing quote.
+func quotedField(line []byte, pos int, scratch *[]byte) ([]byte, int, bool) {
+	start := pos + 1
+	i := start
+	doubled := false
+	for {
+		j := bytes.IndexByte(line[i:], '"')
+		if j < 0 {
+			return nil, 0, false
+		}
+		i += j
+		if i+1 < len(line) && line[i+1] == '"' {
+			doubled = true
+			i += 2
+			continue
+		}
+		break
+	}
+	val := line[start:i]
+	if doubled {
+		n := len(*scratch)
+		*scratch = appendUndoubled(*scratch, val)
+		val = (*scratch)[n:len(*scratch):len(*scratch)]
+	}
+	return val, i + 1, true
 }
 
 // appendUndoubled appends v to dst with every "" turned into ".

@@ -39,3 +39,9 @@ func indexByteShort(b []byte, c byte) int {
 	}
 	return -1
 }
+
+// zeroBytes sets the top bit of each byte of x that is zero, and no other bit.
+func zeroBytes(x uint64) uint64 {
+	const low7 = 0x7F7F7F7F7F7F7F7F
+	return ^((x&low7 + low7) | x | low7)
+}
