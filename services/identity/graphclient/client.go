@@ -161,5 +161,6 @@ func (c *Client) Stats() Stats {
 		Retries:   c.stats.retries.Load(),
 		Throttled: c.stats.throttled.Load(),
 		RetryWait: time.Duration(c.stats.retryWait.Load()),
+		Batched:   c.stats.batched.Load(),
 	}
 }

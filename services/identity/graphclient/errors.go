@@ -15,6 +15,7 @@ import (
 const (
 	codeAuthorizationRequestDenied = "Authorization_RequestDenied"
 	codeNonPremiumTenant           = "Authentication_RequestFromNonPremiumTenantOrB2CTenant"
+	codeP2Required                 = "AadPremiumLicenseRequired"
 )
 
 // endpoint is one Graph request the client makes, with the least-privileged application
@@ -92,14 +93,20 @@ func (e *PermissionError) Error() string {
 
 func (e *PermissionError) Unwrap() error { return e.Err }
 
-// LicenceError is Graph's Authentication_RequestFromNonPremiumTenantOrB2CTenant: the endpoint
-// needs a Microsoft Entra ID P1 or P2 licence in the tenant.
+// LicenceError is Graph's Authentication_RequestFromNonPremiumTenantOrB2CTenant (the endpoint
+// needs a Microsoft Entra ID P1 or P2 licence in the tenant) or AadPremiumLicenseRequired (it
+// needs P2: Privileged Identity Management).
 type LicenceError struct {
 	Method, Path string
-	Err          *Error
+	// Plan is the licence the endpoint needs: "P1" (P1 or P2) or "P2".
+	Plan string
+	Err  *Error
 }
 
 func (e *LicenceError) Error() string {
+	if e.Plan == "P2" {
+		return fmt.Sprintf("Graph refused %s %s: the tenant needs a Microsoft Entra ID P2 (or Entra ID Governance) licence", e.Method, e.Path)
+	}
 	return fmt.Sprintf("Graph refused %s %s: the tenant needs a Microsoft Entra ID P1 or P2 licence", e.Method, e.Path)
 }
 
@@ -140,12 +147,19 @@ func (c *Client) mapError(ep endpoint, err error, a *attempts) error {
 	default:
 		return c.scrub(fmt.Errorf("Graph %s: %w", ep, err))
 	}
+	return c.classify(ep, e)
+}
+
+// classify turns a permission or licence refusal into its own error type.
+func (c *Client) classify(ep endpoint, e *Error) error {
 	e.Message = c.scrubString(e.Message)
 	switch {
 	case e.StatusCode == http.StatusForbidden && e.Code == codeAuthorizationRequestDenied:
 		return &PermissionError{Method: ep.method, Path: ep.path, Permission: ep.permission, Err: e}
 	case e.Code == codeNonPremiumTenant:
-		return &LicenceError{Method: ep.method, Path: ep.path, Err: e}
+		return &LicenceError{Method: ep.method, Path: ep.path, Plan: "P1", Err: e}
+	case e.Code == codeP2Required:
+		return &LicenceError{Method: ep.method, Path: ep.path, Plan: "P2", Err: e}
 	}
 	return e
 }

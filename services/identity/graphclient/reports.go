@@ -25,19 +25,12 @@ type UserRegistration struct {
 	LastUpdated           time.Time
 }
 
-// ListUserRegistrations calls fn for every user's registration details, page by page. The
-// report needs the AuditLog.Read.All application permission and an Entra ID P1 or P2 licence
-// ([LicenceError] otherwise).
+// ListUserRegistrations calls fn for every user's registration details, page by page (999 a
+// page: the report is throttled to a few requests a second). The report needs the
+// AuditLog.Read.All application permission and an Entra ID P1 or P2 licence ([LicenceError]
+// otherwise).
 func (c *Client) ListUserRegistrations(ctx context.Context, fn func(UserRegistration) error) error {
-	b := c.graph.Reports().AuthenticationMethods().UserRegistrationDetails()
-	return eachItem(ctx, c, epRegistrations,
-		func(ctx context.Context) (models.UserRegistrationDetailsCollectionResponseable, error) {
-			return b.Get(ctx, nil)
-		},
-		func(ctx context.Context, link string) (models.UserRegistrationDetailsCollectionResponseable, error) {
-			return b.WithUrl(link).Get(ctx, nil)
-		},
-		func(m models.UserRegistrationDetailsable) error { return fn(registrationFrom(m)) })
+	return c.ListUserRegistrationsWhere(ctx, "", fn)
 }
 
 func registrationFrom(m models.UserRegistrationDetailsable) UserRegistration {

@@ -30,10 +30,13 @@ type Stats struct {
 	Throttled int64
 	// RetryWait is the total time spent waiting before retries.
 	RetryWait time.Duration
+	// Batched is how many requests were sent inside $batch envelopes, retries of throttled
+	// items included; each envelope is one of Requests.
+	Batched int64
 }
 
 type counters struct {
-	requests, retries, throttled, retryWait atomic.Int64
+	requests, retries, throttled, retryWait, batched atomic.Int64
 }
 
 // callPolicy is the client's own Kiota middleware, in place of Kiota's retry handler: it bounds
