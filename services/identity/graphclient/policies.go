@@ -282,7 +282,9 @@ func (c *Client) ConditionalAccessPolicies(ctx context.Context) ([]CAPolicy, err
 	b := c.graph.Identity().ConditionalAccess().Policies()
 	var out []CAPolicy
 	err := eachItem(ctx, c, epConditionalAccess,
-		func(ctx context.Context) (models.ConditionalAccessPolicyCollectionResponseable, error) { return b.Get(ctx, nil) },
+		func(ctx context.Context) (models.ConditionalAccessPolicyCollectionResponseable, error) {
+			return b.Get(ctx, nil)
+		},
 		func(ctx context.Context, link string) (models.ConditionalAccessPolicyCollectionResponseable, error) {
 			return b.WithUrl(link).Get(ctx, nil)
 		},

@@ -101,7 +101,9 @@ func (c *Client) RoleAssignments(ctx context.Context, roleDefinitionID string) (
 	b := c.graph.RoleManagement().Directory().RoleAssignments()
 	var out []RoleAssignment
 	err := eachItem(ctx, c, epRoleAssignments,
-		func(ctx context.Context) (models.UnifiedRoleAssignmentCollectionResponseable, error) { return b.Get(ctx, cfg) },
+		func(ctx context.Context) (models.UnifiedRoleAssignmentCollectionResponseable, error) {
+			return b.Get(ctx, cfg)
+		},
 		func(ctx context.Context, link string) (models.UnifiedRoleAssignmentCollectionResponseable, error) {
 			return b.WithUrl(link).Get(ctx, nil)
 		},
@@ -159,7 +161,9 @@ func (c *Client) GroupMembers(ctx context.Context, groupID string, transitive bo
 			QueryParameters: &groups.ItemTransitiveMembersRequestBuilderGetQueryParameters{Select: memberSelect, Top: &top},
 		}
 		return eachItem(ctx, c, epGroupTransitive,
-			func(ctx context.Context) (models.DirectoryObjectCollectionResponseable, error) { return g.TransitiveMembers().Get(ctx, cfg) },
+			func(ctx context.Context) (models.DirectoryObjectCollectionResponseable, error) {
+				return g.TransitiveMembers().Get(ctx, cfg)
+			},
 			func(ctx context.Context, link string) (models.DirectoryObjectCollectionResponseable, error) {
 				return g.TransitiveMembers().WithUrl(link).Get(ctx, nil)
 			},
@@ -169,7 +173,9 @@ func (c *Client) GroupMembers(ctx context.Context, groupID string, transitive bo
 		QueryParameters: &groups.ItemMembersRequestBuilderGetQueryParameters{Select: memberSelect, Top: &top},
 	}
 	return eachItem(ctx, c, epGroupMembers,
-		func(ctx context.Context) (models.DirectoryObjectCollectionResponseable, error) { return g.Members().Get(ctx, cfg) },
+		func(ctx context.Context) (models.DirectoryObjectCollectionResponseable, error) {
+			return g.Members().Get(ctx, cfg)
+		},
 		func(ctx context.Context, link string) (models.DirectoryObjectCollectionResponseable, error) {
 			return g.Members().WithUrl(link).Get(ctx, nil)
 		},

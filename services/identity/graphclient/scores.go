@@ -23,10 +23,10 @@ var errStop = errors.New("stop listing")
 
 // SecureScore is one daily Microsoft Secure Score snapshot.
 type SecureScore struct {
-	Created                           time.Time
-	CurrentScore, MaxScore            float64
+	Created                            time.Time
+	CurrentScore, MaxScore             float64
 	ActiveUserCount, LicensedUserCount int
-	EnabledServices                   []string
+	EnabledServices                    []string
 	// Comparative are the averages of other tenants by basis (AllTenants, TotalSeats,
 	// IndustryTypes).
 	Comparative []ComparativeScore
@@ -50,7 +50,7 @@ type ComparativeScore struct {
 // ControlScore is one control's points in a snapshot.
 type ControlScore struct {
 	Name, Category, Description string
-	Score                      float64
+	Score                       float64
 	// ScoreInPercentage and ImplementationStatus are open properties Graph adds; zero when absent.
 	ScoreInPercentage    float64
 	ImplementationStatus string
