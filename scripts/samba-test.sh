@@ -151,8 +151,11 @@ provision() {
 		--option="server services=ldap,cldap,kdc" >"$DIR/provision.log" 2>&1 ||
 		die "provision failed; see $DIR/provision.log"
 	# Settings provision does not write: our own pid directory (two instances
-	# would share /run/samba), logs, and the test certificate.
+	# would share /run/samba), logs, and the test certificate. And SASL binds
+	# without signing over TLS, which AD accepts (and Samba's default refuses):
+	# the NTLM bind tests need it. Simple binds in clear stay refused.
 	sed -i "/^\[global\]/a\\
+	ldap server require strong auth = allow_sasl_over_tls\\
 	pid directory = $DC/pid\\
 	log file = $DC/log/samba.log\\
 	log level = 1\\
