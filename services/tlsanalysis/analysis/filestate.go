@@ -409,9 +409,12 @@ func isStatusCode(h string) bool {
 
 // hostArg returns the first word of b, bounded, as a valid UTF-8 string.
 func (fs *fileState) hostArg(b []byte) string {
-	b = bytes.TrimLeft(b, " ")
-	if i := bytes.IndexByte(b, ' '); i >= 0 {
-		b = b[:i]
+	b = bytes.TrimLeft(b, " \t")
+	for i, c := range b {
+		if c <= ' ' { // a space, or an unescaped CR/LF: the argument ends
+			b = b[:i]
+			break
+		}
 	}
 	if len(b) > maxNameLen {
 		b = b[:maxNameLen]

@@ -458,8 +458,13 @@ func (r *Reader) parse(line []byte) string {
 // splitGeneric then handles or reports.
 func (r *Reader) splitDefault(line []byte, f *[NumFields][]byte, scratch *[]byte) int {
 	n := len(line)
-	if n < 40 || line[24] != ',' {
+	if n < 40 || line[24] != ',' || line[0] == '"' {
 		return -1
+	}
+	const commas = swarLo * ','
+	if zeroBytes(binary.LittleEndian.Uint64(line)^commas)|zeroBytes(binary.LittleEndian.Uint64(line[8:])^commas)|
+		zeroBytes(binary.LittleEndian.Uint64(line[16:])^commas) != 0 {
+		return -1 // the date-time field is not 24 bytes long
 	}
 	f[FieldDateTime] = line[:24]
 	// Connector to event are short and comma-separated: find their commas
@@ -467,6 +472,9 @@ func (r *Reader) splitDefault(line []byte, f *[NumFields][]byte, scratch *[]byte
 	field, start, pos := FieldConnector, 25, 25
 scan:
 	for field < FieldData {
+		if pos >= n {
+			return -1
+		}
 		if pos == start && line[pos] == '"' {
 			val, end, ok := quotedField(line, pos, scratch)
 			if !ok || end >= n || line[end] != ',' {
@@ -481,9 +489,6 @@ scan:
 		if pos+8 <= n {
 			w = binary.LittleEndian.Uint64(line[pos:])
 		} else {
-			if pos >= n {
-				return -1
-			}
 			var tail [8]byte
 			copy(tail[:], line[pos:])
 			w = binary.LittleEndian.Uint64(tail[:])
@@ -498,7 +503,7 @@ scan:
 			f[field] = line[start:k]
 			field++
 			start = k + 1
-			if field == FieldData || line[start] == '"' {
+			if field == FieldData || start >= n || line[start] == '"' {
 				pos = start
 				continue scan
 			}
