@@ -208,7 +208,7 @@ func TestReaderLineEndingsAndBOM(t *testing.T) {
 	bom := "\xef\xbb\xbf"
 	for name, in := range map[string]string{
 		"LF": lf, "CRLF": crlf, "BOM+LF": bom + lf, "BOM+CRLF": bom + crlf,
-		"no final newline":           strings.TrimSuffix(crlf, "\r\n"),
+		"no final newline":          strings.TrimSuffix(crlf, "\r\n"),
 		"BOM again after a restart": bom + crlf + bom + crlf,
 	} {
 		t.Run(name, func(t *testing.T) {
