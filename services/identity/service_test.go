@@ -66,16 +66,20 @@ func TestCheckLicences(t *testing.T) {
 		wantFindings string
 	}{
 		{
-			name:         "P1 through EMS E3",
-			skus:         func(t *testing.T) []graphemu.SubscribedSKU { return []graphemu.SubscribedSKU{sku(t, "ENTERPRISEPACK", 10, 6), sku(t, "EMS", 5, 4)} },
+			name: "P1 through EMS E3",
+			skus: func(t *testing.T) []graphemu.SubscribedSKU {
+				return []graphemu.SubscribedSKU{sku(t, "ENTERPRISEPACK", 10, 6), sku(t, "EMS", 5, 4)}
+			},
 			p1:           true,
 			seats:        5,
 			consumed:     4,
 			wantFindings: "licences.premium:SEVERITY_INFO,licences.no-p2:SEVERITY_LOW",
 		},
 		{
-			name:         "P2 through Microsoft 365 E5, over-assigned",
-			skus:         func(t *testing.T) []graphemu.SubscribedSKU { return []graphemu.SubscribedSKU{sku(t, "SPE_E5", 200, 210)} },
+			name: "P2 through Microsoft 365 E5, over-assigned",
+			skus: func(t *testing.T) []graphemu.SubscribedSKU {
+				return []graphemu.SubscribedSKU{sku(t, "SPE_E5", 200, 210)}
+			},
 			p1:           true,
 			p2:           true,
 			seats:        200,
@@ -83,8 +87,10 @@ func TestCheckLicences(t *testing.T) {
 			wantFindings: "licences.premium:SEVERITY_INFO,licences.over-assigned:SEVERITY_MEDIUM",
 		},
 		{
-			name:         "Office only",
-			skus:         func(t *testing.T) []graphemu.SubscribedSKU { return []graphemu.SubscribedSKU{sku(t, "ENTERPRISEPACK", 10, 6)} },
+			name: "Office only",
+			skus: func(t *testing.T) []graphemu.SubscribedSKU {
+				return []graphemu.SubscribedSKU{sku(t, "ENTERPRISEPACK", 10, 6)}
+			},
 			wantFindings: "licences.no-premium:SEVERITY_HIGH",
 		},
 		{
