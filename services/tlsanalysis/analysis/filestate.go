@@ -446,7 +446,9 @@ func (fs *fileState) info(s *session, rec *exlog.Record, ns int64) {
 			}
 			fs.suites[string(ctx)] = ref
 		}
-		s.suite, s.tlsAt, s.outcome, s.weak = ref.id, ns, ref.outcome, ref.weak
+		if s.suite < 0 || ns >= s.tlsAt { // the latest TLS line counts, as when fragments merge
+			s.suite, s.tlsAt, s.outcome, s.weak = ref.id, ns, ref.outcome, ref.weak
+		}
 	case 'S', 'R':
 		role := CertSent
 		prefix := prefixSendingCert
