@@ -318,6 +318,13 @@ func Admins(ctx context.Context, g AdminReader, opts AdminOptions) (*AdminReport
 		}
 	}
 
+	groupNames := map[string]string{}
+	for _, refs := range memberships {
+		for _, gr := range refs {
+			groupNames[strings.ToLower(gr.ID)] = gr.DisplayName
+		}
+	}
+	groupName := groupNamer(groupNames)
 	sdRoles := map[string]bool{}
 	for _, r := range PrivilegedRoles {
 		if r.SecurityDefaults {
@@ -339,7 +346,7 @@ func Admins(ctx context.Context, g AdminReader, opts AdminOptions) (*AdminReport
 		}
 		a.PerUserMFA = perUser[key]
 		a.EnforcementKnown = enforcementKnown
-		evaluateEnforcement(a, rep.SecurityDefaults, policies, memberships, needGroups, sdRoles, roleName)
+		evaluateEnforcement(a, rep.SecurityDefaults, policies, memberships, needGroups, sdRoles, roleName, groupName)
 	}
 
 	for _, key := range order {
@@ -361,7 +368,7 @@ func Admins(ctx context.Context, g AdminReader, opts AdminOptions) (*AdminReport
 }
 
 // evaluateEnforcement fills what enforces MFA for an admin, and what would but does not.
-func evaluateEnforcement(a *Admin, sd *bool, policies []graphclient.CAPolicy, memberships map[string][]graphclient.GroupRef, needGroups bool, sdRoles map[string]bool, roleName func(string) string) {
+func evaluateEnforcement(a *Admin, sd *bool, policies []graphclient.CAPolicy, memberships map[string][]graphclient.GroupRef, needGroups bool, sdRoles map[string]bool, roleName, groupName func(string) string) {
 	s := subject{id: a.ID, roles: map[string]bool{}, activeRoles: map[string]bool{}}
 	for _, r := range a.Roles {
 		s.roles[strings.ToLower(r.RoleID)] = true
@@ -390,7 +397,7 @@ func evaluateEnforcement(a *Admin, sd *bool, policies []graphclient.CAPolicy, me
 		if !requiresMFA(p) {
 			continue
 		}
-		sc, why := covers(p, s, roleName)
+		sc, why := covers(p, s, roleName, groupName)
 		switch sc {
 		case outOfScope:
 			continue

@@ -32,7 +32,7 @@ const (
 // covers evaluates a policy's users condition: included (All, the user, a role they hold, a
 // group they are in) minus exclusions (the user, an active role, a group). why says which
 // clause decided, for evidence.
-func covers(p graphclient.CAPolicy, s subject, roleName func(string) string) (scope, string) {
+func covers(p graphclient.CAPolicy, s subject, roleName, groupName func(string) string) (scope, string) {
 	var why string
 	switch {
 	case containsFold(p.IncludeUsers, "All"):
@@ -56,7 +56,7 @@ func covers(p graphclient.CAPolicy, s subject, roleName func(string) string) (sc
 		}
 		for _, g := range p.IncludeGroups {
 			if s.groups[strings.ToLower(g)] {
-				why = "group " + g
+				why = "group " + groupName(g)
 				break
 			}
 		}
@@ -78,7 +78,7 @@ func covers(p graphclient.CAPolicy, s subject, roleName func(string) string) (sc
 		}
 		for _, g := range p.ExcludeGroups {
 			if s.groups[strings.ToLower(g)] {
-				return excluded, "excluded through group " + g
+				return excluded, "excluded through group " + groupName(g)
 			}
 		}
 	}
@@ -156,7 +156,7 @@ type legacyBlock struct {
 	excluded []string // exclusions, as "user <id>", "group <id>", "role <name>"
 }
 
-func legacyEffect(p graphclient.CAPolicy, roleName func(string) string) legacyBlock {
+func legacyEffect(p graphclient.CAPolicy, roleName, groupName func(string) string) legacyBlock {
 	var b legacyBlock
 	if !containsFold(p.BuiltInControls, "block") {
 		return b
@@ -177,7 +177,7 @@ func legacyEffect(p graphclient.CAPolicy, roleName func(string) string) legacyBl
 			who = append(who, "user "+u)
 		}
 		for _, g := range p.IncludeGroups {
-			who = append(who, "group "+g)
+			who = append(who, "group "+groupName(g))
 		}
 		for _, r := range p.IncludeRoles {
 			who = append(who, "role "+roleName(r))
@@ -201,7 +201,7 @@ func legacyEffect(p graphclient.CAPolicy, roleName func(string) string) legacyBl
 		b.excluded = append(b.excluded, "user "+u)
 	}
 	for _, g := range p.ExcludeGroups {
-		b.excluded = append(b.excluded, "group "+g)
+		b.excluded = append(b.excluded, "group "+groupName(g))
 	}
 	for _, r := range p.ExcludeRoles {
 		b.excluded = append(b.excluded, "role "+roleName(r))
@@ -230,6 +230,16 @@ func roleNamer(roles []Role) func(string) string {
 			if strings.EqualFold(r.ID, id) {
 				return r.Name
 			}
+		}
+		return id
+	}
+}
+
+// groupNamer names groups "Display Name (id)" when the name is known, else by id.
+func groupNamer(names map[string]string) func(string) string {
+	return func(id string) string {
+		if n := names[strings.ToLower(id)]; n != "" {
+			return n + " (" + id + ")"
 		}
 		return id
 	}

@@ -16,6 +16,7 @@ type LegacyAuthReader interface {
 	ConditionalAccessPolicies(ctx context.Context) ([]graphclient.CAPolicy, error)
 	SecurityDefaults(ctx context.Context) (bool, error)
 	ListSignIns(ctx context.Context, q graphclient.SignInQuery, fn func(graphclient.SignIn) error) error
+	Groups(ctx context.Context, groupIDs []string) (map[string]graphclient.GroupRef, error)
 }
 
 // LegacyAuthOptions tune the legacy-authentication check; the zero value uses the defaults.
@@ -89,8 +90,35 @@ func LegacyAuth(ctx context.Context, g LegacyAuthReader, opts LegacyAuthOptions)
 	if err != nil {
 		return nil, nil, err
 	}
+	// Name the groups the blocking policies include or exclude.
+	var groupIDs []string
+	seen := map[string]bool{}
 	for _, p := range policies {
-		b := legacyEffect(p, roleName)
+		if legacyEffect(p, roleName, func(id string) string { return id }).blocks {
+			for _, id := range append(append([]string{}, p.IncludeGroups...), p.ExcludeGroups...) {
+				if !seen[strings.ToLower(id)] {
+					seen[strings.ToLower(id)] = true
+					groupIDs = append(groupIDs, id)
+				}
+			}
+		}
+	}
+	names := map[string]string{}
+	if len(groupIDs) > 0 {
+		groups, err := g.Groups(ctx, groupIDs)
+		if u, ok := refusal("the names of excluded groups", err); ok {
+			rep.Unavailable = append(rep.Unavailable, u)
+			findings = append(findings, unavailableFinding("legacy-auth.group-names-unavailable", sevInfo, u, "groups are shown by id"))
+		} else if err != nil {
+			return nil, nil, err
+		}
+		for id, gr := range groups {
+			names[strings.ToLower(id)] = gr.DisplayName
+		}
+	}
+	groupName := groupNamer(names)
+	for _, p := range policies {
+		b := legacyEffect(p, roleName, groupName)
 		if !b.blocks {
 			continue
 		}

@@ -195,26 +195,34 @@ func inferScope(ctx context.Context, g SSPRReader, rep *SSPRReport, enabled map[
 	if err != nil {
 		return err
 	}
-	count := map[string]int{}
+	// Candidates: groups holding most sampled enabled users and (almost) none of the others.
+	hits := map[string]int{}
 	names := map[string]string{}
 	for _, id := range enabledIDs {
 		for _, gr := range groups[id] {
-			count[gr.ID]++
+			hits[gr.ID]++
 			names[gr.ID] = gr.DisplayName
 		}
 	}
+	misses := map[string]int{}
 	for _, id := range disabledIDs {
 		for _, gr := range groups[id] {
-			delete(count, gr.ID)
+			misses[gr.ID]++
 		}
 	}
 	var candidates []string
-	for id, n := range count {
-		if n == len(enabledIDs) {
+	for id, n := range hits {
+		if n*2 > len(enabledIDs) && misses[id]*4 <= len(disabledIDs) {
 			candidates = append(candidates, id)
 		}
 	}
-	sort.Slice(candidates, func(i, j int) bool { return names[candidates[i]] < names[candidates[j]] })
+	sort.Slice(candidates, func(i, j int) bool {
+		a, b := candidates[i], candidates[j]
+		if sa, sb := hits[a]-misses[a], hits[b]-misses[b]; sa != sb {
+			return sa > sb
+		}
+		return names[a] < names[b]
+	})
 	if len(candidates) > maxCandidates {
 		candidates = candidates[:maxCandidates]
 	}
@@ -249,7 +257,7 @@ func inferScope(ctx context.Context, g SSPRReader, rep *SSPRReport, enabled map[
 		}
 	}
 	if s.GroupID == "" {
-		s.Basis += "; no group is shared by the sampled enabled users and not by the others"
+		s.Basis += "; no group holds most of the sampled enabled users and none of the others"
 	}
 	return nil
 }

@@ -109,7 +109,8 @@ func generateSecurity(t *Tenant, g GenerateOptions, first int) {
 	// SSPR scope: every member by default; a group, or nobody, when asked.
 	pilot := Group{ID: groupID(3), DisplayName: "SSPR Users", SecurityEnabled: true, Description: ptr("Users enabled for self-service password reset")}
 	for i := range regs {
-		if i < admins {
+		if regs[i].IsAdmin {
+			// Active admins follow the admin SSPR policy, not the users' scope.
 			regs[i].IsSsprEnabled = t.AuthorizationPolicy == nil || t.AuthorizationPolicy.AllowedToUseSSPR
 		} else if regs[i].UserType == "member" {
 			switch g.SSPRScope {

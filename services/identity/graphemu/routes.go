@@ -132,6 +132,7 @@ var (
 	caReadPermissions              = []string{"Policy.Read.ConditionalAccess", "Policy.Read.All", "Policy.ReadWrite.ConditionalAccess"}
 	roleReadPermissions            = []string{"RoleManagement.Read.Directory", "RoleManagement.Read.All", "Directory.Read.All", "RoleManagement.ReadWrite.Directory", "Directory.ReadWrite.All"}
 	eligibilityReadPermissions     = []string{"RoleEligibilitySchedule.Read.Directory", "RoleManagement.Read.Directory", "RoleManagement.Read.All", "RoleEligibilitySchedule.ReadWrite.Directory", "RoleManagement.ReadWrite.Directory"}
+	groupReadPermissions           = []string{"GroupMember.Read.All", "Group.Read.All", "Directory.Read.All", "Group.ReadWrite.All", "Directory.ReadWrite.All"}
 	groupMemberPermissions         = []string{"GroupMember.Read.All", "Group.Read.All", "Directory.Read.All", "Group.ReadWrite.All", "Directory.ReadWrite.All"}
 	memberOfPermissions            = []string{"User.Read.All", "GroupMember.Read.All", "Group.Read.All", "Directory.Read.All", "User.ReadWrite.All", "Directory.ReadWrite.All"}
 	perUserMFAPermissions          = []string{"Policy.Read.All", "Policy.ReadWrite.AuthenticationMethod"}
@@ -147,6 +148,7 @@ func defaultRoutes() []route {
 		{method: get, pattern: "/v1.0/users", permissions: userReadPermissions, handle: serveSet(usersSet)},
 		{method: get, pattern: "/v1.0/users/{id}/memberOf", permissions: memberOfPermissions, handle: serveSet(userMemberOfSet)},
 		{method: get, pattern: "/v1.0/users/{id}/transitiveMemberOf", permissions: memberOfPermissions, handle: serveSet(userTransitiveMemberOfSet)},
+		{method: get, pattern: "/v1.0/groups/{id}", permissions: groupReadPermissions, handle: serveGroup},
 		{method: get, pattern: "/v1.0/groups/{id}/members", permissions: groupMemberPermissions, handle: serveSet(groupMembersSet)},
 		{method: get, pattern: "/v1.0/groups/{id}/transitiveMembers", permissions: groupMemberPermissions, handle: serveSet(groupTransitiveMembersSet)},
 		{method: get, pattern: "/v1.0/reports/authenticationMethods/userRegistrationDetails", permissions: registrationPermissions, licence: 1, throttle: ThrottleReports, handle: serveSet(userRegistrationDetailsSet)},
@@ -357,6 +359,44 @@ func serveSingleton(contextPath string, get func(t *Tenant) any) func(*Server, *
 		x.writeOData(buf.Bytes())
 	}
 }
+
+// serveGroup answers GET /groups/{id}, with $select.
+func serveGroup(s *Server, x *exchange) {
+	set := &entitySet{name: "groups", typeName: "microsoft.graph.group", properties: groupProperties}
+	q, gerr := parseQuery(set, x.ts.t.ID, "groups", x.r)
+	if gerr != nil {
+		x.fail(gerr)
+		return
+	}
+	d, err := x.ts.directory()
+	if err != nil {
+		x.fail(internalError(err))
+		return
+	}
+	obj, ok := d.objects[strings.ToLower(x.params["id"])]
+	if !ok || !isType(obj, "#microsoft.graph.group") {
+		x.fail(notFound(x.params["id"]))
+		return
+	}
+	var inner bytes.Buffer
+	writeEntity(&inner, obj, q.selected)
+	var buf bytes.Buffer
+	buf.WriteString(`{"@odata.context":`)
+	writeJSONString(&buf, x.base+"/v1.0/$metadata#groups"+selectSuffix(q.selected, nil)+"/$entity")
+	buf.WriteByte(',')
+	buf.Write(inner.Bytes()[1:])
+	x.writeOData(buf.Bytes())
+}
+
+var groupProperties = func() []string {
+	var out []string
+	for _, p := range propertiesOf(&Group{}) {
+		if p != "members" {
+			out = append(out, p)
+		}
+	}
+	return out
+}()
 
 // servePerUserMFA answers the beta GET /users/{id}/authentication/requirements.
 func servePerUserMFA(s *Server, x *exchange) {
