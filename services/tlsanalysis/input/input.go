@@ -230,6 +230,10 @@ func (w *Walker) walkZip(ctx context.Context, name string, ra io.ReaderAt, size 
 		if f.FileInfo().IsDir() {
 			continue
 		}
+		if f.UncompressedSize64 > ratioGrace && f.UncompressedSize64/max(f.CompressedSize64, 1) > uint64(w.opts.MaxRatio) {
+			return fmt.Errorf("input: %s: entry %q declares %d bytes, more than %d times its compressed size: %w",
+				name, strings.ToValidUTF8(f.Name, "\uFFFD"), f.UncompressedSize64, w.opts.MaxRatio, ErrLimit)
+		}
 		declared += f.UncompressedSize64
 		if declared > uint64(b.left.Load()) {
 			return fmt.Errorf("input: %s: entries declare more than %d bytes: %w", name, w.opts.MaxExpandedBytes, ErrLimit)
