@@ -1,15 +1,22 @@
 package analysis_test
 
 import (
+	"archive/zip"
 	"bytes"
+	"compress/gzip"
 	"context"
+	"errors"
+	"io"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"runtime"
 	"sort"
 	"sync"
 	"testing"
 
 	"github.com/hybridkit/hybridkit/services/tlsanalysis/analysis"
+	"github.com/hybridkit/hybridkit/services/tlsanalysis/input"
 	"github.com/hybridkit/hybridkit/services/tlsanalysis/internal/loggen"
 )
 
@@ -203,5 +210,57 @@ func TestGeneratedLogsAnyOrder(t *testing.T) {
 	checkExpected(t, a.Finish(), exp)
 	if !sort.SliceIsSorted(progress, func(i, j int) bool { return progress[i] < progress[j] }) || len(progress) == 0 || progress[len(progress)-1] != exp.Bytes {
 		t.Errorf("progress reports %v, want increasing up to %d", progress, exp.Bytes)
+	}
+}
+
+// TestAnalyzePaths writes generated logs to disk the way a server keeps them
+// (plain hourly files, some gzipped, older ones zipped) and analyses the folder
+// with several workers.
+func TestAnalyzePaths(t *testing.T) {
+	t.Parallel()
+	files, exp := generate(t, loggen.Config{Seed: 11, Hours: 6, SessionsPerHour: 150, LongSessions: 0.2})
+	root := t.TempDir()
+	dir := filepath.Join(root, "TransportRoles", "Logs")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var zbuf bytes.Buffer
+	zw := zip.NewWriter(&zbuf)
+	for i, f := range files {
+		var err error
+		switch i % 3 {
+		case 0:
+			err = os.WriteFile(filepath.Join(dir, f.name), f.data, 0o644)
+		case 1:
+			var b bytes.Buffer
+			gw := gzip.NewWriter(&b)
+			gw.Write(f.data)
+			gw.Close()
+			err = os.WriteFile(filepath.Join(dir, f.name+".gz"), b.Bytes(), 0o644)
+		case 2:
+			var w io.Writer
+			if w, err = zw.Create("old/" + f.name); err == nil {
+				_, err = w.Write(f.data)
+			}
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "older.zip"), zbuf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := analysis.AnalyzePaths(context.Background(), analysis.Options{}, input.Options{Workers: 3}, []string{root}, []string{"TransportRoles"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkExpected(t, res, exp)
+
+	_, err = analysis.AnalyzePaths(context.Background(), analysis.Options{}, input.Options{}, []string{root}, []string{"../etc"})
+	if !errors.Is(err, input.ErrOutsideRoots) {
+		t.Errorf("escape: %v", err)
 	}
 }

@@ -121,7 +121,7 @@ func TestParseCertLine(t *testing.T) {
 				SerialNumber: "0A1B", Thumbprint: "3F2E1D0C9B8A79685746352413F2E1D0C9B8A796", NotBefore: "2023-06-01T00:00:00.000Z", NotAfter: "2024-06-30T23:59:59.000Z"},
 		},
 		{ // dates in another format: anchored on the thumbprint
-			in: "CN=a.example CN=Issuer 01 0123456789ABCDEF0123456789ABCDEF01234567 1/17/2020 3:15:33 PM 1/17/2025 3:15:33 PM a.example",
+			in:   "CN=a.example CN=Issuer 01 0123456789ABCDEF0123456789ABCDEF01234567 1/17/2020 3:15:33 PM 1/17/2025 3:15:33 PM a.example",
 			want: Certificate{Subject: "CN=a.example", Issuer: "CN=Issuer", SerialNumber: "01", Thumbprint: "0123456789ABCDEF0123456789ABCDEF01234567"},
 		},
 		{in: "nothing recognisable here", want: Certificate{}},
