@@ -532,7 +532,7 @@ func adminFindings(r *AdminReport, opts AdminOptions) []*identityv1.Finding {
 			Id:          "admins.too-few-global-admins",
 			Severity:    sevMedium,
 			Title:       fmt.Sprintf("Only %s: the tenant depends on too few accounts", plural(r.GlobalAdmins, "Global Administrator", "Global Administrators")),
-			Evidence:    append([]string{fmt.Sprintf("%d user accounts hold Global Administrator (active or eligible)", r.GlobalAdmins)}, gas...),
+			Evidence:    append([]string{fmt.Sprintf("%s Global Administrator (active or eligible)", plural(r.GlobalAdmins, "user account holds", "user accounts hold"))}, gas...),
 			Remediation: "Keep at least two Global Administrators, and two cloud-only emergency-access accounts, so the tenant is not locked out when one account is unavailable.",
 			References:  []string{refRoleBestPractices, refEmergencyAccess},
 		})
@@ -541,7 +541,7 @@ func adminFindings(r *AdminReport, opts AdminOptions) []*identityv1.Finding {
 			Id:          "admins.too-many-global-admins",
 			Severity:    sevMedium,
 			Title:       fmt.Sprintf("%d Global Administrators: Microsoft recommends fewer than five", r.GlobalAdmins),
-			Evidence:    append([]string{fmt.Sprintf("%d user accounts hold Global Administrator (active or eligible)", r.GlobalAdmins)}, gas...),
+			Evidence:    append([]string{fmt.Sprintf("%s Global Administrator (active or eligible)", plural(r.GlobalAdmins, "user account holds", "user accounts hold"))}, gas...),
 			Remediation: "Move Global Administrators who do not need every permission to least-privileged roles (User, Exchange, Security Administrator, ...) and make the rest eligible through PIM.",
 			References:  []string{refRoleBestPractices},
 		})

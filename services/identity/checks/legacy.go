@@ -260,7 +260,7 @@ func legacyFindings(r *LegacyAuthReport, opts LegacyAuthOptions) []*identityv1.F
 			Id:          "legacy-auth.partial",
 			Severity:    sevMedium,
 			Title:       fmt.Sprintf("Conditional Access %q blocks legacy authentication only partly", p.Name),
-			Evidence:    append([]string{p.Effect}, p.Gaps...),
+			Evidence:    []string{p.Effect},
 			Remediation: "Target all users, all cloud apps, and both the Exchange ActiveSync and Other clients client-app types.",
 			References:  []string{refBlockLegacyPolicy},
 		})
@@ -289,7 +289,7 @@ func legacyFindings(r *LegacyAuthReport, opts LegacyAuthOptions) []*identityv1.F
 			Id:         "legacy-auth.no-sign-ins",
 			Severity:   sevInfo,
 			Title:      fmt.Sprintf("No sign-ins by legacy clients since %s", since),
-			Evidence:   []string{"auditLogs/signIns filtered on clientAppUsed: " + strings.Join(graphclient.LegacyClientApps, ", ")},
+			Evidence:   []string{fmt.Sprintf("auditLogs/signIns since %s with clientAppUsed one of the %d legacy clients (%s)", since, len(graphclient.LegacyClientApps), strings.Join(graphclient.LegacyClientApps, ", "))},
 			References: []string{refSignInLogs},
 		})
 	}
@@ -300,18 +300,18 @@ func legacyFindings(r *LegacyAuthReport, opts LegacyAuthOptions) []*identityv1.F
 			sev = sevHigh
 		}
 	}
-	ev := []string{fmt.Sprintf("%d legacy sign-ins since %s, %d successful, by %s", r.SignIns, since, r.Successful, plural(len(r.ByUser), "user", "users"))}
+	ev := []string{fmt.Sprintf("%s since %s, %d successful, by %s", plural(r.SignIns, "legacy sign-in", "legacy sign-ins"), since, r.Successful, plural(len(r.ByUser), "user", "users"))}
 	for _, c := range r.ByClient {
-		ev = append(ev, fmt.Sprintf("client %s: %d sign-ins, %d successful, last %s", c.Name, c.SignIns, c.Success, c.LastSeen.Format(time.RFC3339)))
+		ev = append(ev, fmt.Sprintf("client %s: %s, %d successful, last %s", c.Name, plural(c.SignIns, "sign-in", "sign-ins"), c.Success, c.LastSeen.Format(time.RFC3339)))
 	}
 	var users []string
 	for _, u := range r.ByUser {
-		users = append(users, fmt.Sprintf("user %s: %d sign-ins, %d successful (%s), last %s", u.Name, u.SignIns, u.Success, strings.Join(u.Clients, ", "), u.LastSeen.Format(time.RFC3339)))
+		users = append(users, fmt.Sprintf("user %s: %s, %d successful (%s), last %s", u.Name, plural(u.SignIns, "sign-in", "sign-ins"), u.Success, strings.Join(u.Clients, ", "), u.LastSeen.Format(time.RFC3339)))
 	}
 	return append(out, &identityv1.Finding{
 		Id:          "legacy-auth.sign-ins",
 		Severity:    sev,
-		Title:       fmt.Sprintf("%d sign-ins by legacy clients since %s (%d successful)", r.SignIns, since, r.Successful),
+		Title:       fmt.Sprintf("%s by legacy clients since %s (%d successful)", plural(r.SignIns, "sign-in", "sign-ins"), since, r.Successful),
 		Evidence:    append(ev, listed(users, opts.MaxListed)...),
 		Remediation: "Move these users and devices to modern authentication (Outlook, the mail apps' OAuth support, SMTP AUTH with OAuth or a relay), then block legacy authentication for everyone.",
 		References:  []string{refBlockLegacy, refSignInLogs},

@@ -137,7 +137,7 @@ func scoreFindings(r *SecureScoreReport, opts SecureScoreOptions) []*identityv1.
 	evidence := []string{fmt.Sprintf("%s: %.2f of %.2f points (%.2f%%)", r.Date.Format("2006-01-02"), r.Current, r.Max, r.Percentage)}
 	if n := len(r.History); n > 1 {
 		oldest := r.History[n-1]
-		evidence = append(evidence, fmt.Sprintf("%s: %.2f points; change over %d days: %+.2f", oldest.Date.Format("2006-01-02"), oldest.Score, n, r.Change))
+		evidence = append(evidence, fmt.Sprintf("%s: %.2f points; change since: %+.2f", oldest.Date.Format("2006-01-02"), oldest.Score, r.Change))
 	}
 	for _, c := range r.Comparative {
 		evidence = append(evidence, fmt.Sprintf("average of comparable tenants (%s): %.2f%%", c.Basis, c.AverageScore))
@@ -153,7 +153,7 @@ func scoreFindings(r *SecureScoreReport, opts SecureScoreOptions) []*identityv1.
 		out = append(out, &identityv1.Finding{
 			Id:          "secure-score.declined",
 			Severity:    sevLow,
-			Title:       fmt.Sprintf("Secure Score fell by %.2f points over %d days", -r.Change, len(r.History)),
+			Title:       fmt.Sprintf("Secure Score fell by %.2f points since %s", -r.Change, r.History[len(r.History)-1].Date.Format("2006-01-02")),
 			Evidence:    evidence,
 			Remediation: "Look at the score history in the Microsoft Defender portal for the actions whose points dropped: a changed policy or new users out of scope.",
 			References:  []string{refSecureScore},

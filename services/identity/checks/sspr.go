@@ -96,9 +96,10 @@ func SSPR(ctx context.Context, g SSPRReader, opts SSPROptions) (*SSPRReport, []*
 	var findings []*identityv1.Finding
 
 	var enabledIDs, disabledIDs []string
-	enabledSet := map[string]bool{}
+	enabledSet, adminSet := map[string]bool{}, map[string]bool{}
 	err := g.ListUserRegistrations(ctx, func(r graphclient.UserRegistration) error {
 		if r.IsAdmin {
+			adminSet[strings.ToLower(r.ID)] = true
 			rep.Admins++
 			if r.IsSsprRegistered {
 				rep.AdminsRegistered++
@@ -138,7 +139,7 @@ func SSPR(ctx context.Context, g SSPRReader, opts SSPROptions) (*SSPRReport, []*
 		return nil, nil, err
 	} else {
 		sort.Strings(rep.NotRegistered)
-		if err := inferScope(ctx, g, rep, enabledSet, enabledIDs, disabledIDs, opts.MaxCandidates); err != nil {
+		if err := inferScope(ctx, g, rep, enabledSet, adminSet, enabledIDs, disabledIDs, opts.MaxCandidates); err != nil {
 			if u, ok := refusal("group memberships", err); ok {
 				rep.Unavailable = append(rep.Unavailable, u)
 				findings = append(findings, unavailableFinding("sspr.groups-unavailable", sevLow, u, "the group that SSPR is enabled for was not identified"))
@@ -174,7 +175,7 @@ func SSPR(ctx context.Context, g SSPRReader, opts SSPROptions) (*SSPRReport, []*
 // inferScope deduces the SSPR scope. None and All follow from the counts; for Selected, the
 // groups shared by a sample of enabled users and by none of a sample of other users are the
 // candidates, and a candidate whose member users are exactly the enabled ones is the scope group.
-func inferScope(ctx context.Context, g SSPRReader, rep *SSPRReport, enabled map[string]bool, enabledIDs, disabledIDs []string, maxCandidates int) error {
+func inferScope(ctx context.Context, g SSPRReader, rep *SSPRReport, enabled, admins map[string]bool, enabledIDs, disabledIDs []string, maxCandidates int) error {
 	s := &rep.Scope
 	switch {
 	case rep.Members == 0:
@@ -195,7 +196,7 @@ func inferScope(ctx context.Context, g SSPRReader, rep *SSPRReport, enabled map[
 	if err != nil {
 		return err
 	}
-	// Candidates: groups holding most sampled enabled users and (almost) none of the others.
+	// Candidates: groups holding most sampled enabled users and few of the others.
 	hits := map[string]int{}
 	names := map[string]string{}
 	for _, id := range enabledIDs {
@@ -212,7 +213,7 @@ func inferScope(ctx context.Context, g SSPRReader, rep *SSPRReport, enabled map[
 	}
 	var candidates []string
 	for id, n := range hits {
-		if n*2 > len(enabledIDs) && misses[id]*4 <= len(disabledIDs) {
+		if n*2 > len(enabledIDs) && misses[id]*2 < max(len(disabledIDs), 1) {
 			candidates = append(candidates, id)
 		}
 	}
@@ -233,8 +234,8 @@ func inferScope(ctx context.Context, g SSPRReader, rep *SSPRReport, enabled map[
 			if p.Type != "user" {
 				return nil
 			}
-			if strings.EqualFold(p.UserType, "Guest") {
-				return nil
+			if strings.EqualFold(p.UserType, "Guest") || admins[strings.ToLower(p.ID)] {
+				return nil // admins follow the admin policy; guests cannot use SSPR
 			}
 			members++
 			if enabled[strings.ToLower(p.ID)] {
@@ -245,8 +246,7 @@ func inferScope(ctx context.Context, g SSPRReader, rep *SSPRReport, enabled map[
 		if err != nil {
 			return err
 		}
-		// Admins are outside the count of enabled members but may be in the group.
-		exact := inScope == rep.Enabled && members-inScope <= rep.Admins
+		exact := inScope == rep.Enabled && members == inScope
 		score := inScope - (members - inScope)
 		if exact || score > best {
 			best = score
@@ -257,7 +257,7 @@ func inferScope(ctx context.Context, g SSPRReader, rep *SSPRReport, enabled map[
 		}
 	}
 	if s.GroupID == "" {
-		s.Basis += "; no group holds most of the sampled enabled users and none of the others"
+		s.Basis += "; no group holds most of the sampled enabled users and few of the others"
 	}
 	return nil
 }
