@@ -96,10 +96,12 @@ func TestSSPR(t *testing.T) {
 			},
 		},
 		{
-			name:   "no permission for the methods policy",
-			tenant: func(t *testing.T) *graphemu.Tenant { return revoke(load(t, "healthy"), "Policy.Read.AuthenticationMethod") },
-			want:   []string{"sspr.scope-inferred:INFO", "sspr.methods-policy-unavailable:LOW"},
-			scope:  checks.InferredScope{Scope: checks.ScopeAll, Inferred: true, Basis: "all 4 member users have isSsprEnabled = true"},
+			name: "no permission for the methods policy",
+			tenant: func(t *testing.T) *graphemu.Tenant {
+				return revoke(load(t, "healthy"), "Policy.Read.AuthenticationMethod")
+			},
+			want:  []string{"sspr.scope-inferred:INFO", "sspr.methods-policy-unavailable:LOW"},
+			scope: checks.InferredScope{Scope: checks.ScopeAll, Inferred: true, Basis: "all 4 member users have isSsprEnabled = true"},
 		},
 		{
 			name:   "no permission for the authorization policy",
@@ -110,8 +112,10 @@ func TestSSPR(t *testing.T) {
 				Exact: true, GroupMembers: 2, GroupEnabled: 2, Basis: "2 of 5 member users have isSsprEnabled = true"},
 		},
 		{
-			name:   "no permission for group memberships",
-			tenant: func(t *testing.T) *graphemu.Tenant { return revoke(load(t, "problems"), "User.Read.All", "GroupMember.Read.All") },
+			name: "no permission for group memberships",
+			tenant: func(t *testing.T) *graphemu.Tenant {
+				return revoke(load(t, "problems"), "User.Read.All", "GroupMember.Read.All")
+			},
 			want: []string{"sspr.scope-inferred:INFO", "sspr.not-registered:MEDIUM", "sspr.admin-sspr-disabled:LOW",
 				"sspr.methods-not-migrated:MEDIUM", "sspr.registration-campaign-off:LOW", "sspr.phone-email-only:LOW", "sspr.groups-unavailable:LOW"},
 			scope: checks.InferredScope{Scope: checks.ScopeSelected, Inferred: true, Basis: "2 of 5 member users have isSsprEnabled = true"},

@@ -132,9 +132,11 @@ func TestSync(t *testing.T) {
 			want: []string{"sync.healthy:INFO", "sync.writeback-unverifiable:INFO", "sync.no-synced-users:MEDIUM"},
 		},
 		{
-			name:   "no permission for the sync features",
-			tenant: func(t *testing.T) *graphemu.Tenant { return revoke(load(t, "healthy"), "OnPremDirectorySynchronization.Read.All") },
-			want:   []string{"sync.healthy:INFO", "sync.features-unavailable:LOW"},
+			name: "no permission for the sync features",
+			tenant: func(t *testing.T) *graphemu.Tenant {
+				return revoke(load(t, "healthy"), "OnPremDirectorySynchronization.Read.All")
+			},
+			want: []string{"sync.healthy:INFO", "sync.features-unavailable:LOW"},
 			check: func(t *testing.T, r *checks.SyncReport) {
 				if r.Configuration != nil || len(r.Unavailable) != 1 || r.Unavailable[0].Permission != "OnPremDirectorySynchronization.Read.All" {
 					t.Errorf("configuration %v, unavailable %+v", r.Configuration, r.Unavailable)
