@@ -2,6 +2,8 @@ package exlog_test
 
 import (
 	"bytes"
+	"flag"
+	"os"
 	"sync"
 	"testing"
 
@@ -13,7 +15,24 @@ var benchLog = sync.OnceValues(func() ([]byte, *loggen.Expected) {
 	return loggen.Bytes(loggen.Config{Seed: 42, Hours: 2, SessionsPerHour: 12000})
 })
 
-// BenchmarkReader reads about 64 MB of generated logs from memory.
+var benchFile = flag.String("benchfile", "", "write the benchmark log to this file, e.g. to time grep -c SP_PROT_ on it")
+
+// TestWriteBenchLog writes the log the benchmarks read:
+//
+//	go test -run WriteBenchLog ./exlog -args -benchfile /tmp/bench.log
+func TestWriteBenchLog(t *testing.T) {
+	if *benchFile == "" {
+		t.Skip("no -benchfile")
+	}
+	data, exp := benchLog()
+	if err := os.WriteFile(*benchFile, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s: %d bytes, %d lines, %d sessions", *benchFile, len(data), exp.Lines, exp.Sessions)
+}
+
+// BenchmarkReader reads about 165 MB of generated logs (receive and send,
+// 48,000 sessions) from memory.
 func BenchmarkReader(b *testing.B) {
 	data, exp := benchLog()
 	b.SetBytes(int64(len(data)))

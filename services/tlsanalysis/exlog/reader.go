@@ -7,7 +7,6 @@
 package exlog
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"io"
@@ -133,7 +132,10 @@ type Options struct {
 
 // Reader reads records from one protocol log file.
 type Reader struct {
-	br       *bufio.Reader
+	src      io.Reader
+	buf      []byte // holds at least one line of up to maxLine bytes
+	r, w     int    // buf[r:w] is read but not consumed
+	srcErr   error  // the first error from src, io.EOF included
 	name     string
 	maxLine  int
 	maxBad   int
@@ -173,7 +175,8 @@ func NewReaderOptions(src io.Reader, fileName string, opts Options) *Reader {
 		opts.MaxMalformed = DefaultMaxMalformed
 	}
 	r := &Reader{
-		br:      bufio.NewReaderSize(src, opts.MaxLineBytes),
+		src:     src,
+		buf:     make([]byte, max(2*opts.MaxLineBytes, 256<<10)),
 		maxLine: opts.MaxLineBytes,
 		maxBad:  max(opts.MaxMalformed, 0),
 		tooLong: "line longer than " + strconv.Itoa(opts.MaxLineBytes) + " bytes",
@@ -184,12 +187,13 @@ func NewReaderOptions(src io.Reader, fileName string, opts Options) *Reader {
 
 // Reset makes r read a new file, keeping its buffers.
 func (r *Reader) Reset(src io.Reader, fileName string) {
-	r.br.Reset(src)
+	r.src = src
 	r.reset(fileName)
 }
 
 func (r *Reader) reset(fileName string) {
 	r.name = fileName
+	r.r, r.w, r.srcErr = 0, 0, nil
 	r.nameType = LogTypeUnknown
 	if fi, ok := ParseFileName(fileName); ok {
 		r.nameType = fi.LogType
@@ -220,25 +224,16 @@ func (r *Reader) Next() bool {
 		return false
 	}
 	for {
-		line, err := r.br.ReadSlice('\n')
-		if len(line) == 0 {
-			if err != nil && err != io.EOF {
-				r.err = err
-			}
+		line, long := r.readLine()
+		if line == nil && !long {
 			return false
 		}
 		r.stats.Lines++
-		r.stats.Bytes += int64(len(line))
-		if err == bufio.ErrBufferFull {
-			r.skipRest()
+		if long {
 			r.malformed(r.tooLong)
 			continue
 		}
-		if err != nil && err != io.EOF {
-			r.err = err
-			r.stats.Lines-- // the line is incomplete; do not account for it
-			return false
-		}
+		r.stats.Bytes += int64(len(line))
 		if len(line) > r.maxLine {
 			r.malformed(r.tooLong)
 			continue
@@ -265,18 +260,79 @@ func (r *Reader) Next() bool {
 	}
 }
 
-// skipRest discards the rest of an over-long line.
-func (r *Reader) skipRest() {
+// readLine returns the next line with its line ending, valid until the next
+// call; or long = true for a line longer than the cap, which it has skipped
+// (and counted in Stats.Bytes) without buffering it; or nil at the end of the
+// input or on a read error. A last line without a line ending is returned as
+// it is at the end of the input, not after a read error.
+func (r *Reader) readLine() (line []byte, long bool) {
+	scanned := 0 // bytes after r.r known to hold no newline
 	for {
-		line, err := r.br.ReadSlice('\n')
-		r.stats.Bytes += int64(len(line))
-		if err != bufio.ErrBufferFull {
-			if err != nil && err != io.EOF {
-				r.err = err
+		if i := bytes.IndexByte(r.buf[r.r+scanned:r.w], '\n'); i >= 0 {
+			end := r.r + scanned + i + 1
+			line, r.r = r.buf[r.r:end], end
+			return line, false
+		}
+		scanned = r.w - r.r
+		if scanned >= r.maxLine {
+			r.stats.Bytes += int64(scanned)
+			r.r = r.w
+			r.skipLine()
+			return nil, true
+		}
+		if r.srcErr != nil {
+			if r.srcErr != io.EOF {
+				r.err = r.srcErr
+				return nil, false
+			}
+			if scanned > 0 {
+				line, r.r = r.buf[r.r:r.w], r.w
+				return line, false
+			}
+			return nil, false
+		}
+		r.fill()
+	}
+}
+
+// skipLine discards input up to and including the next newline.
+func (r *Reader) skipLine() {
+	for {
+		if i := bytes.IndexByte(r.buf[r.r:r.w], '\n'); i >= 0 {
+			r.stats.Bytes += int64(i + 1)
+			r.r += i + 1
+			return
+		}
+		r.stats.Bytes += int64(r.w - r.r)
+		r.r = r.w
+		if r.srcErr != nil {
+			if r.srcErr != io.EOF {
+				r.err = r.srcErr
 			}
 			return
 		}
+		r.fill()
 	}
+}
+
+// fill moves the unread bytes to the front of the buffer and reads more.
+func (r *Reader) fill() {
+	if r.r > 0 {
+		r.w = copy(r.buf, r.buf[r.r:r.w])
+		r.r = 0
+	}
+	for range 100 {
+		n, err := r.src.Read(r.buf[r.w:])
+		r.w += n
+		if err != nil {
+			r.srcErr = err
+			return
+		}
+		if n > 0 {
+			return
+		}
+	}
+	r.srcErr = io.ErrNoProgress
 }
 
 func trimEOL(line []byte) []byte {
