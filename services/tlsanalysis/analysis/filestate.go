@@ -55,9 +55,13 @@ const (
 )
 
 func newFileState(a *Analyzer) *fileState {
+	keep := a.opts.MaxMalformed
+	if keep == 0 {
+		keep = -1 // exlog reads 0 as its default
+	}
 	return &fileState{
 		a:        a,
-		r:        exlog.NewReaderOptions(nil, "", exlog.Options{MaxLineBytes: a.opts.MaxLineBytes, MaxMalformed: a.opts.MaxMalformed}),
+		r:        exlog.NewReaderOptions(nil, "", exlog.Options{MaxLineBytes: a.opts.MaxLineBytes, MaxMalformed: keep}),
 		sessions: make(map[uint64]*session),
 		conns:    make(map[string]uint32),
 		suites:   make(map[string]suiteRef),

@@ -1,9 +1,11 @@
 // Package exlog reads Exchange Server (2010 to Subscription Edition) SMTP
 // Receive and Send protocol logs as a stream of records.
 //
-// The Reader holds at most one line of the input in memory, never allocates
-// on the hot path once warmed up, and never fails on bad input: lines it cannot
-// read are counted and reported with their file name, line number and a reason.
+// The Reader reads through one fixed buffer (256 KiB by default) that a Reset
+// reuses, hands out fields as slices of it, does not allocate per line once
+// warmed up, and never fails on bad input: lines it cannot read (over-long,
+// unbalanced quotes, wrong field count, bad date, garbage bytes) are counted
+// and reported with file name, line number and reason.
 package exlog
 
 import (
@@ -359,7 +361,8 @@ func (r *Reader) Record() *Record { return &r.rec }
 // Err returns the first read error, if any. Malformed input is not an error.
 func (r *Reader) Err() error { return r.err }
 
-// Malformed returns the first malformed lines (see Options.MaxMalformed).
+// Malformed returns the first malformed lines (see Options.MaxMalformed). The
+// slice is reused by Reset.
 func (r *Reader) Malformed() []Malformed { return r.bad }
 
 // Stats returns what the Reader has consumed so far.
