@@ -229,8 +229,10 @@ func TestAdmins(t *testing.T) {
 			gas: 5,
 		},
 		{
-			name:    "no permission for role assignments",
-			tenant:  func(t *testing.T) *graphemu.Tenant { return revoke(load(t, "problems"), "RoleManagement.Read.Directory") },
+			name: "no permission for role assignments",
+			tenant: func(t *testing.T) *graphemu.Tenant {
+				return revoke(load(t, "problems"), "RoleManagement.Read.Directory")
+			},
 			wantErr: "RoleManagement.Read.Directory",
 		},
 	}
