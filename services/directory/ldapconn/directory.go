@@ -75,6 +75,10 @@ func (c *Conn) TokenGroups(ctx context.Context, dn string) ([]secdesc.SID, error
 		return nil, relabel(err, "read tokenGroups of")
 	}
 	raw := e.GetEqualFoldRawAttributeValues("tokenGroups")
+	if len(raw) == 0 {
+		// Every account has at least its primary group.
+		return nil, &OpError{Op: "read tokenGroups of", DN: dn, Err: errors.New("none returned: not a user or computer account, or the bind account may not read them")}
+	}
 	sids := make([]secdesc.SID, 0, len(raw))
 	for i, b := range raw {
 		sid, err := secdesc.SIDFromBytes(b)

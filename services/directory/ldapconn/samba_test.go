@@ -655,6 +655,10 @@ func TestTokenGroups(t *testing.T) {
 		}
 	}
 
+	if _, err := c.TokenGroups(ctx, s.DN("OU=Staff")); err == nil || !strings.Contains(err.Error(), "not a user or computer account") {
+		t.Errorf("TokenGroups(an OU) = %v, want an error saying it is not an account", err)
+	}
+
 	// adm-bob is a Domain Admin only through Tier 0 Admins.
 	bob, err := c.TokenGroups(ctx, s.DN("CN=Bob Baker (admin),OU=Admins"))
 	if err != nil {

@@ -48,7 +48,7 @@ type Settings struct {
 	GrantedOU               string // OU=Staff,...: the only scope with Entra Connect's grants
 
 	// ExtraUsers is how many generated users samba-test.sh start --users
-	// added under OU=Bulk,OU=Staff.
+	// added under OU=Bulk,OU=Staff (200 per OU: OU=Bulk001,OU=Bulk,OU=Staff...).
 	ExtraUsers int
 }
 

@@ -166,7 +166,7 @@ func TestSeededDomain(t *testing.T) {
 
 	t.Run("extra users", func(t *testing.T) {
 		n := 0
-		err := c.Search(ctx, s.DN("OU=Bulk,OU=Staff"), ldapconn.ScopeOneLevel, "(objectClass=user)", []string{"1.1"}, nil,
+		err := c.Search(ctx, s.DN("OU=Bulk,OU=Staff"), ldapconn.ScopeSubtree, "(&(objectCategory=person)(objectClass=user))", []string{"1.1"}, nil,
 			func(*ldap.Entry) error { n++; return nil })
 		if errors.Is(err, ldapconn.ErrNoSuchObject) && s.ExtraUsers == 0 {
 			return

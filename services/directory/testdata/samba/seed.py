@@ -17,9 +17,9 @@ Every step is idempotent: existing entries are left alone, values already
 present are not added again, ACEs already in a DACL are not added twice. So
 seeding an already seeded directory changes nothing.
 
---users N adds N more users (bulk.user00001...) under OU=Bulk,OU=Staff for
-benchmarks, all in one transaction; one in 50 has adminCount=1 (and so gets
-AdminSDHolder's DACL from the sdprop step).
+--users N adds N more users (bulk.user00001...) for benchmarks, 200 per OU
+under OU=Bulk,OU=Staff (OU=Bulk001...), all in the one transaction; one in 50
+has adminCount=1 (and so gets AdminSDHolder's DACL from the sdprop step).
 """
 
 import argparse
@@ -224,11 +224,19 @@ class Seeder:
     # --- bulk users ----------------------------------------------------------
 
     def bulk_users(self, n):
-        ou = "OU=Bulk,OU=Staff"
-        if not self.exists(self.dn(ou)):
-            self.db.add({"dn": str(self.dn(ou)), "objectClass": "organizationalUnit",
+        # 200 users per OU, as departments would hold them: Samba adds users
+        # to a crowded parent more slowly (a 10,000-user OU takes twice as long).
+        per_ou = 200
+        top = "OU=Bulk,OU=Staff"
+        if n and not self.exists(self.dn(top)):
+            self.db.add({"dn": str(self.dn(top)), "objectClass": "organizationalUnit",
                          "description": "Generated users for benchmarks"})
+            self.changes += 1
         for i in range(1, n + 1):
+            ou = "OU=Bulk%03d,%s" % ((i - 1) // per_ou + 1, top)
+            if (i - 1) % per_ou == 0 and not self.exists(self.dn(ou)):
+                self.db.add({"dn": str(self.dn(ou)), "objectClass": "organizationalUnit"})
+                self.changes += 1
             sam = "bulk.user%05d" % i
             msg = {
                 "dn": "CN=Bulk User %05d,%s,%s" % (i, ou, self.base),
@@ -237,7 +245,7 @@ class Seeder:
                 "userPrincipalName": "%s@%s" % (sam, self.dns_domain),
                 "givenName": "Bulk",
                 "sn": "User %05d" % i,
-                # No password: hashing one costs milliseconds per user. A
+                # No password: hashing one costs milliseconds per user, and a
                 # disabled account is as good for ACL audits.
                 "userAccountControl": "546",
             }
@@ -249,6 +257,8 @@ class Seeder:
             except ldb.LdbError as e:
                 if e.args[0] != ldb.ERR_ENTRY_ALREADY_EXISTS:
                     raise
+            if i % 1000 == 0:
+                print("seed: %d extra users" % i, file=sys.stderr, flush=True)
 
 
 def split_sddl(sddl):
