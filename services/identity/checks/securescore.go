@@ -195,15 +195,12 @@ func scoreFindings(r *SecureScoreReport, opts SecureScoreOptions) []*identityv1.
 	return out
 }
 
-var (
-	htmlTag    = regexp.MustCompile(`<[^>]*>`)
-	whitespace = regexp.MustCompile(`\s+`)
-)
+var htmlTag = regexp.MustCompile(`<[^>]*>`)
 
 // stripHTML turns the profiles' HTML remediation into plain text.
 func stripHTML(s string) string {
-	s = htmlTag.ReplaceAllString(s, " ")
-	return strings.TrimSpace(whitespace.ReplaceAllString(html.UnescapeString(s), " "))
+	// Fields also splits on the non-breaking spaces &nbsp; becomes.
+	return strings.Join(strings.Fields(html.UnescapeString(htmlTag.ReplaceAllString(s, " "))), " ")
 }
 
 func round2(f float64) float64 { return math.Round(f*100) / 100 }
