@@ -10,8 +10,8 @@ samba-tool -H does, so it needs no network, no bind and no ACL checks):
 *.ldif files hold add records and "changetype: modify" records; *.txt files hold
 ACL steps (see acl.txt). Values may use ${BASE_DN}, ${DNS_DOMAIN},
 ${UNICODEPWD:VAR} (unicodePwd of the password given as --var VAR=...) and
-${SID:sAMAccountName}; an nTSecurityDescriptor value may be SDDL (ldb's
-LDIF reader turns it into the binary form, resolving DA, DU... in the domain).
+${SID:sAMAccountName}; an nTSecurityDescriptor value may be SDDL (domain
+aliases such as DA resolve in the test domain).
 
 Every step is idempotent: existing entries are left alone, values already
 present are not added again, ACEs already in a DACL are not added twice. So
@@ -88,6 +88,12 @@ class Seeder:
 
     # --- LDIF ------------------------------------------------------------
 
+    def parse_sd(self, value):
+        """A descriptor given as SDDL (as in an LDIF modify) or binary."""
+        if value[:2] in (b"O:", b"G:", b"D:", b"S:"):
+            return security.descriptor.from_sddl(value.decode("utf-8"), self.domain_sid)
+        return ndr_unpack(security.descriptor, value)
+
     def exists(self, dn):
         try:
             self.db.search(base=dn, scope=ldb.SCOPE_BASE, attrs=["1.1"])
@@ -98,7 +104,10 @@ class Seeder:
             raise
 
     def apply_ldif(self, text):
-        for changetype, msg in self.db.parse_ldif(self.expand(text)):
+        # A plain Ldb parses the text: SamDB's reader would try each SDDL
+        # value as binary first and log an NDR error before falling back.
+        for changetype, parsed in ldb.Ldb().parse_ldif(self.expand(text)):
+            msg = self.own_message(parsed)
             if changetype in (ldb.CHANGETYPE_NONE, ldb.CHANGETYPE_ADD):
                 if self.exists(msg.dn):
                     continue
@@ -108,6 +117,19 @@ class Seeder:
                 self.modify(msg)
             else:
                 raise SystemExit("seed: unsupported changetype in record %s" % msg.dn)
+
+    def own_message(self, parsed):
+        """parsed, bound to our SamDB, with SDDL descriptors made binary."""
+        msg = ldb.Message(ldb.Dn(self.db, str(parsed.dn)))
+        for name in parsed.keys():
+            if name.lower() == "dn":
+                continue
+            el = parsed[name]
+            vals = [bytes(v) for v in el]
+            if name.lower() == "ntsecuritydescriptor":
+                vals = [ndr_pack(self.parse_sd(v)) for v in vals]
+            msg[name] = ldb.MessageElement(vals, el.flags(), name)
+        return msg
 
     def modify(self, msg):
         # Drop values an "add" would duplicate, and replacements that change
@@ -133,7 +155,7 @@ class Seeder:
                     out[name] = ldb.MessageElement(vals, ldb.FLAG_MOD_ADD, name)
             elif el.flags() == ldb.FLAG_MOD_REPLACE:
                 if name.lower() == "ntsecuritydescriptor" and name in cur:
-                    want = ndr_unpack(security.descriptor, bytes(el[0]))
+                    want = self.parse_sd(bytes(el[0]))
                     now = ndr_unpack(security.descriptor, bytes(cur[name][0]))
                     if same_sd(want.as_sddl(self.domain_sid), now.as_sddl(self.domain_sid)):
                         continue
