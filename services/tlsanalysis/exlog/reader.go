@@ -12,7 +12,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"io"
-	"math/bits"
 	"strconv"
 	"time"
 )
@@ -526,53 +525,53 @@ func (r *Reader) splitDefault(line []byte, f *[NumFields][]byte, scratch *[]byte
 		return -1 // the date-time field is not 24 bytes long
 	}
 	f[FieldDateTime] = line[:24]
-	// Connector to event are short and comma-separated: find their commas
-	// eight bytes at a time. A field that starts with a quote is read whole.
-	field, start, pos := FieldConnector, 25, 25
-scan:
-	for field < FieldData {
-		if pos >= n {
+	pos := 25
+	if line[pos] == '"' {
+		val, end, ok := quotedField(line, pos, scratch)
+		if !ok || end >= n || line[end] != ',' {
 			return -1
 		}
-		if pos == start && line[pos] == '"' {
-			val, end, ok := quotedField(line, pos, scratch)
-			if !ok || end >= n || line[end] != ',' {
-				return -1
-			}
-			f[field] = val
-			field++
-			start, pos = end+1, end+1
-			continue
+		f[FieldConnector] = val
+		pos = end + 1
+	} else {
+		j := bytes.IndexByte(line[pos:], ',')
+		if j < 0 {
+			return -1
 		}
-		var w uint64
-		if pos+8 <= n {
-			w = binary.LittleEndian.Uint64(line[pos:])
-		} else {
-			var tail [8]byte
-			copy(tail[:], line[pos:])
-			w = binary.LittleEndian.Uint64(tail[:])
-		}
-		m := zeroBytes(w ^ (swarLo * ','))
-		if pos+8 > n {
-			m &= 1<<(uint(n-pos)*8) - 1
-		}
-		for m != 0 {
-			k := pos + bits.TrailingZeros64(m)>>3
-			m &= m - 1
-			f[field] = line[start:k]
-			field++
-			start = k + 1
-			if field == FieldData || start >= n || line[start] == '"' {
-				pos = start
-				continue scan
-			}
-		}
-		pos += 8
+		f[FieldConnector] = line[pos : pos+j]
+		pos += j + 1
 	}
-	if len(f[FieldSessionID]) != 16 || len(f[FieldEvent]) != 1 {
+	if pos+16 >= n || line[pos+16] != ',' || line[pos] == '"' ||
+		zeroBytes(binary.LittleEndian.Uint64(line[pos:])^commas)|zeroBytes(binary.LittleEndian.Uint64(line[pos+8:])^commas) != 0 {
+		return -1 // the session-id is not 16 bytes long
+	}
+	f[FieldSessionID] = line[pos : pos+16]
+	pos += 17
+	start := pos
+	for pos < n && line[pos] != ',' {
+		pos++
+	}
+	if pos >= n || line[start] == '"' {
 		return -1
 	}
-	pos = start
+	f[FieldSequence] = line[start:pos]
+	pos++
+	for _, fl := range [2]Field{FieldLocal, FieldRemote} {
+		if pos >= n || line[pos] == '"' {
+			return -1
+		}
+		j := bytes.IndexByte(line[pos:], ',')
+		if j < 0 {
+			return -1
+		}
+		f[fl] = line[pos : pos+j]
+		pos += j + 1
+	}
+	if pos+1 >= n || line[pos+1] != ',' || line[pos] == '"' || line[pos] == ',' {
+		return -1
+	}
+	f[FieldEvent] = line[pos : pos+1]
+	pos += 2
 	dataAt := pos
 	for _, fl := range [2]Field{FieldData, FieldContext} {
 		var val []byte
