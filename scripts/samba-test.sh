@@ -251,14 +251,20 @@ cmd_start() {
 cmd_stop() {
 	local pid i
 	if pid="$(pid_of_running)"; then
+		# samba runs in a process group of its own (setsid in cmd_start):
+		# wait until every one of its processes has gone, not just the root.
 		kill -TERM "$pid"
-		for i in $(seq 1 100); do
-			kill -0 "$pid" 2>/dev/null || break
+		for i in $(seq 1 150); do
+			kill -0 -- "-$pid" 2>/dev/null || break
 			sleep 0.1
 		done
-		if kill -0 "$pid" 2>/dev/null; then
-			say "samba (pid $pid) did not stop in 10s; killing its process group"
-			kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid"
+		if kill -0 -- "-$pid" 2>/dev/null; then
+			say "samba (pid $pid) did not stop in 15s; killing its process group"
+			kill -KILL -- "-$pid" 2>/dev/null || true
+			for i in $(seq 1 50); do
+				kill -0 -- "-$pid" 2>/dev/null || break
+				sleep 0.1
+			done
 		fi
 		say "stopped (pid $pid)"
 	fi
