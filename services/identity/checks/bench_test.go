@@ -87,7 +87,7 @@ func BenchmarkAdmins50k(b *testing.B) {
 			b.ReportMetric(float64(st.Requests-before.Requests)/n, "http-requests/op")
 			b.ReportMetric(float64(ops)/n, "graph-ops/op")
 			b.ReportMetric(float64(st.Throttled-before.Throttled)/n, "429s/op")
-			b.ReportMetric((st.RetryWait - before.RetryWait).Seconds()/n, "wait-s/op")
+			b.ReportMetric((st.RetryWait-before.RetryWait).Seconds()/n, "wait-s/op")
 			b.ReportMetric(float64(len(rep.Admins)), "admins")
 		})
 	}
