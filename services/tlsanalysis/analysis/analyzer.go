@@ -77,7 +77,7 @@ type Analyzer struct {
 type fkey struct {
 	dir  Direction
 	conn uint32
-	sid  uint64
+	sid  sidKey
 }
 
 // New returns an Analyzer.

@@ -16,7 +16,7 @@ type fileState struct {
 	r   *exlog.Reader
 	agg *agg
 
-	sessions map[uint64]*session // by session-id; sidNext chains other connectors
+	sessions map[sidKey]*session // by session-id; sidNext chains other connectors
 	recent   sessionList
 	free     []*session
 	pending  []*session // fragments to hand to the Analyzer
@@ -62,7 +62,7 @@ func newFileState(a *Analyzer) *fileState {
 	return &fileState{
 		a:        a,
 		r:        exlog.NewReaderOptions(nil, "", exlog.Options{MaxLineBytes: a.opts.MaxLineBytes, MaxMalformed: keep}),
-		sessions: make(map[uint64]*session),
+		sessions: make(map[sidKey]*session),
 		conns:    make(map[string]uint32),
 		suites:   make(map[string]suiteRef),
 		certs:    [2]map[string]int32{make(map[string]int32), make(map[string]int32)},
@@ -132,7 +132,11 @@ func (fs *fileState) progress(delta int64) {
 func (fs *fileState) record(rec *exlog.Record) {
 	dir := directionOf(rec.LogType)
 	switch rec.Event {
-	case exlog.EventConnect, exlog.EventDisconnect:
+	case exlog.EventDisconnect:
+	case exlog.EventConnect:
+		if rec.Sequence > 0 { // the connect line after "attempting to connect" on send logs says nothing new
+			return
+		}
 	case exlog.EventReceive, exlog.EventSend:
 		if rec.Sequence != 0 && !relevantSMTP(rec.Data, (rec.Event == exlog.EventReceive) != (dir == DirectionSend), dir) {
 			return
@@ -249,7 +253,7 @@ func (fs *fileState) connID(raw []byte) uint32 {
 }
 
 func (fs *fileState) lookup(dir Direction, rec *exlog.Record) *session {
-	sid, canonical := parseSID(rec.SessionID)
+	sid, canonical := sidOf(rec.SessionID)
 	s := fs.sessions[sid]
 	for s != nil && (s.dir != dir || !bytes.Equal(fs.connRaw[s.conn], rec.Connector)) {
 		s = s.sidNext

@@ -189,6 +189,8 @@ type agg struct {
 	groups     map[groupKey]*groupAgg
 	remotes    map[remoteKey]*remoteAgg
 	days       map[dayKey]*Counts
+	lastDay    *Counts // days[lastDayKey]: sessions mostly come day by day
+	lastDayKey dayKey
 	suites     map[suiteKey]int64
 	certs      map[certKey]*certAgg
 }
@@ -250,10 +252,13 @@ func (g *agg) add(s *session) {
 	rem.conns, rem.connsTrunc = addBounded(rem.conns, s.conn, g.opts.MaxConnectorsPerRemote, rem.connsTrunc)
 
 	dk := dayKey{s.dir, floorDiv(s.first, nsPerDay)}
-	day := g.days[dk]
-	if day == nil {
-		day = new(Counts)
-		g.days[dk] = day
+	day := g.lastDay
+	if day == nil || dk != g.lastDayKey {
+		if day = g.days[dk]; day == nil {
+			day = new(Counts)
+			g.days[dk] = day
+		}
+		g.lastDay, g.lastDayKey = day, dk
 	}
 	day[o]++
 

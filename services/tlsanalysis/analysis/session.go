@@ -1,9 +1,8 @@
 package analysis
 
 import (
+	"encoding/binary"
 	"net/netip"
-	"strconv"
-	"strings"
 	"time"
 )
 
@@ -13,8 +12,8 @@ import (
 type session struct {
 	dir    Direction
 	conn   uint32 // tables.conns index
-	sid    uint64
-	sidRaw string // session-id as logged when it is not 16 hex digits
+	sid    sidKey
+	sidRaw string // session-id as logged when it is not 16 bytes long
 
 	first, last int64 // Unix nanoseconds
 
@@ -125,7 +124,7 @@ func (s *session) public(v view) *Session {
 		p.RemoteHost = s.remote.String()
 	}
 	if p.SessionID == "" {
-		p.SessionID = formatSID(s.sid)
+		p.SessionID = s.sid.String()
 	}
 	if s.suite >= 0 {
 		su := v.suites[s.suite]
@@ -142,38 +141,29 @@ func (s *session) public(v view) *Session {
 	return p
 }
 
-func formatSID(sid uint64) string {
-	s := strings.ToUpper(strconv.FormatUint(sid, 16))
-	if len(s) < 16 {
-		s = strings.Repeat("0", 16-len(s)) + s
-	}
-	return s
-}
+// sidKey holds a session-id: its 16 bytes (Exchange writes 16 hex digits),
+// or for anything else a hash of it with the second word all ones. Using the
+// bytes as they are spares parsing them on every line.
+type sidKey [2]uint64
 
-// parseSID reads a 16-hex-digit session-id. Anything else is hashed (FNV-1a)
-// and reported as not canonical so the caller keeps the text.
-func parseSID(b []byte) (uint64, bool) {
+func sidOf(b []byte) (sidKey, bool) {
 	if len(b) == 16 {
-		var n uint64
-		ok := true
-		for _, c := range b {
-			v := hexVal[c]
-			if v < 0 {
-				ok = false
-				break
-			}
-			n = n<<4 | uint64(v)
-		}
-		if ok {
-			return n, true
-		}
+		return sidKey{binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[8:])}, true
 	}
-	h := uint64(14695981039346656037)
+	h := uint64(14695981039346656037) // FNV-1a
 	for _, c := range b {
 		h ^= uint64(c)
 		h *= 1099511628211
 	}
-	return h, false
+	return sidKey{h, ^uint64(0)}, false
+}
+
+// String returns the 16-byte session-id as logged.
+func (k sidKey) String() string {
+	var b [16]byte
+	binary.LittleEndian.PutUint64(b[:], k[0])
+	binary.LittleEndian.PutUint64(b[8:], k[1])
+	return validString(b[:])
 }
 
 // sessionList is a recency list: front is the most recently used.

@@ -447,59 +447,38 @@ func (r *Reader) parse(line []byte) string {
 		r.scratch = make([]byte, 0, max(2*len(line), 4096))
 	}
 	scratch := r.scratch[:0]
-	var f [NumFields][]byte
+	rec := &r.rec
 	dataAt := -1 // where data starts in line, when known: the \r \n check starts there
 	if r.defaultLayout {
-		dataAt = r.splitDefault(line, &f, &scratch)
-		if dataAt < 0 {
-			scratch = scratch[:0]
-		}
+		dataAt = r.splitDefault(line, rec, &scratch)
 	}
-	if dataAt < 0 {
+	if dataAt >= 0 {
+		ns, ok := r.dates.parse(line[:24])
+		if !ok {
+			return "bad date-time"
+		}
+		rec.DateTime = time.Unix(0, ns).UTC()
+	} else {
+		scratch = scratch[:0]
+		var f [NumFields][]byte
 		if why := r.splitGeneric(line, &f, &scratch); why != "" {
+			return why
+		}
+		ns, ok := r.dates.parse(f[FieldDateTime])
+		if !ok {
+			return "bad date-time"
+		}
+		rec.DateTime = time.Unix(0, ns).UTC()
+		if why := setFields(rec, &f); why != "" {
 			return why
 		}
 		dataAt = 0
 	}
-
-	rec := &r.rec
-	ns, ok := r.dates.parse(f[FieldDateTime])
-	if !ok {
-		return "bad date-time"
-	}
-	rec.DateTime = time.Unix(0, ns).UTC()
-	if len(f[FieldSessionID]) == 0 {
-		return "empty session-id"
-	}
-	ev := f[FieldEvent]
-	if len(ev) != 1 {
-		return "bad event"
-	}
-	switch ev[0] {
+	switch rec.Event {
 	case EventConnect, EventDisconnect, EventSend, EventReceive, EventInfo:
 	default:
 		return "bad event"
 	}
-	rec.Sequence = -1
-	if s := f[FieldSequence]; len(s) > 0 {
-		if len(s) > 18 {
-			return "bad sequence-number"
-		}
-		var n int64
-		for _, c := range s {
-			if c < '0' || c > '9' {
-				return "bad sequence-number"
-			}
-			n = n*10 + int64(c-'0')
-		}
-		rec.Sequence = n
-	}
-	rec.Event = ev[0]
-	rec.Connector = f[FieldConnector]
-	rec.SessionID = f[FieldSessionID]
-	rec.Local = f[FieldLocal]
-	rec.Remote = f[FieldRemote]
-	rec.Data, rec.Context = f[FieldData], f[FieldContext]
 	if bytes.IndexByte(line[dataAt:], '\\') >= 0 {
 		rec.Data = unescape(rec.Data, &scratch)
 		rec.Context = unescape(rec.Context, &scratch)
@@ -510,11 +489,51 @@ func (r *Reader) parse(line []byte) string {
 	return ""
 }
 
+// setFields fills rec from fields split by splitGeneric.
+func setFields(rec *Record, f *[NumFields][]byte) string {
+	if len(f[FieldSessionID]) == 0 {
+		return "empty session-id"
+	}
+	if len(f[FieldEvent]) != 1 {
+		return "bad event"
+	}
+	rec.Sequence = -1
+	if s := f[FieldSequence]; len(s) > 0 {
+		n, ok := parseSequence(s)
+		if !ok {
+			return "bad sequence-number"
+		}
+		rec.Sequence = n
+	}
+	rec.Event = f[FieldEvent][0]
+	rec.Connector = f[FieldConnector]
+	rec.SessionID = f[FieldSessionID]
+	rec.Local = f[FieldLocal]
+	rec.Remote = f[FieldRemote]
+	rec.Data, rec.Context = f[FieldData], f[FieldContext]
+	return ""
+}
+
+func parseSequence(s []byte) (int64, bool) {
+	if len(s) > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
+}
+
 // splitDefault splits a line in the documented field order the quick way,
-// and returns where the data field starts. It returns -1 for anything
-// unusual (quoted connector, doubled quotes, wrong field count, ...), which
-// splitGeneric then handles or reports.
-func (r *Reader) splitDefault(line []byte, f *[NumFields][]byte, scratch *[]byte) int {
+// straight into rec (all but the date-time, which is line[:24]), and returns
+// where the data field starts. It returns -1 for anything unusual (doubled
+// quotes, a field count or length it does not expect, a sequence-number that
+// is not a number, ...), which splitGeneric then handles or reports.
+func (r *Reader) splitDefault(line []byte, rec *Record, scratch *[]byte) int {
 	n := len(line)
 	if n < 40 || line[24] != ',' || line[0] == '"' {
 		return -1
@@ -524,81 +543,94 @@ func (r *Reader) splitDefault(line []byte, f *[NumFields][]byte, scratch *[]byte
 		zeroBytes(binary.LittleEndian.Uint64(line[16:])^commas) != 0 {
 		return -1 // the date-time field is not 24 bytes long
 	}
-	f[FieldDateTime] = line[:24]
 	pos := 25
 	if line[pos] == '"' {
 		val, end, ok := quotedField(line, pos, scratch)
 		if !ok || end >= n || line[end] != ',' {
 			return -1
 		}
-		f[FieldConnector] = val
+		rec.Connector = val
 		pos = end + 1
 	} else {
 		j := bytes.IndexByte(line[pos:], ',')
 		if j < 0 {
 			return -1
 		}
-		f[FieldConnector] = line[pos : pos+j]
+		rec.Connector = line[pos : pos+j]
 		pos += j + 1
 	}
 	if pos+16 >= n || line[pos+16] != ',' || line[pos] == '"' ||
 		zeroBytes(binary.LittleEndian.Uint64(line[pos:])^commas)|zeroBytes(binary.LittleEndian.Uint64(line[pos+8:])^commas) != 0 {
 		return -1 // the session-id is not 16 bytes long
 	}
-	f[FieldSessionID] = line[pos : pos+16]
+	rec.SessionID = line[pos : pos+16]
 	pos += 17
 	start := pos
-	for pos < n && line[pos] != ',' {
+	seq := int64(0)
+	for pos < n && line[pos] >= '0' && line[pos] <= '9' {
+		seq = seq*10 + int64(line[pos]-'0')
 		pos++
 	}
-	if pos >= n || line[start] == '"' {
+	if pos >= n || line[pos] != ',' || pos-start > 18 {
 		return -1
 	}
-	f[FieldSequence] = line[start:pos]
-	pos++
-	for _, fl := range [2]Field{FieldLocal, FieldRemote} {
-		if pos >= n || line[pos] == '"' {
-			return -1
-		}
-		j := bytes.IndexByte(line[pos:], ',')
-		if j < 0 {
-			return -1
-		}
-		f[fl] = line[pos : pos+j]
-		pos += j + 1
+	rec.Sequence = seq
+	if pos == start {
+		rec.Sequence = -1
 	}
+	pos++
+	if pos >= n || line[pos] == '"' {
+		return -1
+	}
+	j := bytes.IndexByte(line[pos:], ',')
+	if j < 0 {
+		return -1
+	}
+	rec.Local = line[pos : pos+j]
+	pos += j + 1
+	if pos >= n || line[pos] == '"' {
+		return -1
+	}
+	j = bytes.IndexByte(line[pos:], ',')
+	if j < 0 {
+		return -1
+	}
+	rec.Remote = line[pos : pos+j]
+	pos += j + 1
 	if pos+1 >= n || line[pos+1] != ',' || line[pos] == '"' || line[pos] == ',' {
 		return -1
 	}
-	f[FieldEvent] = line[pos : pos+1]
+	rec.Event = line[pos]
 	pos += 2
 	dataAt := pos
-	for _, fl := range [2]Field{FieldData, FieldContext} {
-		var val []byte
-		if pos < n && line[pos] == '"' {
-			v, end, ok := quotedField(line, pos, scratch)
-			if !ok || end < n && line[end] != ',' {
-				return -1
-			}
-			val, pos = v, end
-		} else {
-			j := bytes.IndexByte(line[pos:], ',')
-			if j < 0 {
-				j = n - pos
-			}
-			val = line[pos : pos+j]
-			pos += j
+	// data
+	if pos < n && line[pos] == '"' {
+		v, end, ok := quotedField(line, pos, scratch)
+		if !ok || end >= n || line[end] != ',' {
+			return -1
 		}
-		f[fl] = val
-		if fl == FieldData {
-			if pos >= n {
-				return -1 // no context field
-			}
-			pos++
+		rec.Data, pos = v, end
+	} else {
+		j := bytes.IndexByte(line[pos:], ',')
+		if j < 0 {
+			return -1 // no context field
 		}
+		rec.Data = line[pos : pos+j]
+		pos += j
 	}
-	if pos != n {
-		return -1
+	pos++
+	// context: the rest
+	if pos < n && line[pos] == '"' {
+		v, end, ok := quotedField(line, pos, scratch)
+		if !ok || end != n {
+			return -1
+		}
+		rec.Context = v
+	} else {
+		if bytes.IndexByte(line[pos:], ',') >= 0 {
+			return -1
+		}
+		rec.Context = line[pos:]
 	}
 	return dataAt
 }
