@@ -4,6 +4,7 @@
 //	graphemu                                   # the sample hybrid tenant
 //	graphemu -tenant fixture.json -addr 127.0.0.1:8089
 //	graphemu -users 50000 -budget 2000/10s     # a generated tenant, throttled
+//	graphemu -users 50000 -realistic-throttling # Graph's tenant, reports and CA budgets
 //
 // Point the identity service at the printed base URL (--graph-base-url). Requests need no
 // token; a bearer JWT's tid claim selects among several tenants.
@@ -20,6 +21,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -49,8 +51,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		seed     = fs.Uint64("seed", 1, "seed of the generated tenant")
 		synced   = fs.Int("synced-percent", 85, "share of generated users synced from AD")
 		mfa      = fs.Int("mfa-percent", 60, "share of generated users registered for MFA")
+		admins   = fs.Int("admins", 30, "admins of the generated tenant (roles, groups, PIM, methods, CA policies)")
+		signIns  = fs.Int("sign-ins", 2000, "sign-in events of the generated tenant over 30 days, some by legacy clients")
+		sku      = fs.String("sku", "SPE_E5", "licence of the generated tenant's users: SPE_E5 (Entra ID P2), SPE_E3 (P1 only), ...")
+		ssprScop = fs.String("sspr-scope", "selected", "SSPR scope of the generated tenant: all, selected or none")
 		pageSize = fs.Int("page-size", 0, "server page size for paged collections (0: Graph's defaults)")
 		budget   = fs.String("budget", "", "per-tenant throttling budget as REQUESTS/DURATION, e.g. 5/10s (empty: none)")
+		realist  = fs.Bool("realistic-throttling", false, "throttle like Graph: the tenant's identity budget, reports 5/10s, Conditional Access 1/s without Retry-After, Secure Score 150/min")
 		level    = fs.String("log-level", "info", "debug logs every request; info logs error responses")
 		tenants  []string
 	)
@@ -77,12 +84,27 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *pageSize > 0 {
 		opts = append(opts, graphemu.WithPageSize(*pageSize))
 	}
+	if *realist {
+		opts = append(opts,
+			graphemu.WithBudget(graphemu.RealisticTenantBudget),
+			graphemu.WithEndpointBudget(graphemu.ThrottleReports, graphemu.RealisticReportsBudget),
+			graphemu.WithEndpointBudget(graphemu.ThrottleConditionalAccess, graphemu.RealisticConditionalAccessBudget),
+			graphemu.WithEndpointBudget(graphemu.ThrottleSecureScore, graphemu.RealisticSecureScoreBudget))
+	}
 	if *budget != "" {
 		b, err := parseBudget(*budget)
 		if err != nil {
 			return err
 		}
 		opts = append(opts, graphemu.WithBudget(b))
+	}
+	switch *ssprScop {
+	case "all", "selected", "none":
+	default:
+		return fmt.Errorf("-sspr-scope %q: want all, selected or none", *ssprScop)
+	}
+	if !slices.Contains(graphemu.CatalogSKUs(), *sku) {
+		return fmt.Errorf("-sku %q: want one of %s", *sku, strings.Join(graphemu.CatalogSKUs(), ", "))
 	}
 	srv := graphemu.NewServer(opts...)
 
@@ -96,7 +118,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if *users > 0 {
 		served = append(served, graphemu.GenerateTenant("6a5b4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d", "Generated",
-			graphemu.GenerateOptions{Users: *users, Seed: *seed, SyncedPercent: *synced, MFARegisteredPercent: *mfa, SSPRRegisteredPercent: *mfa / 2, GuestPercent: 3, Admins: 4}))
+			graphemu.GenerateOptions{Users: *users, Seed: *seed, SyncedPercent: *synced, MFARegisteredPercent: *mfa, SSPRRegisteredPercent: *mfa / 2, GuestPercent: 3,
+				Admins: min(*admins, *users), Security: true, SignIns: *signIns, SKU: *sku, SSPRScope: *ssprScop}))
 	}
 	if len(served) == 0 {
 		served = append(served, graphemu.SampleTenant())
@@ -120,7 +143,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	base := "http://" + ln.Addr().String() + "/v1.0"
 	for _, t := range served {
-		fmt.Fprintf(stdout, "tenant %s %q: %d users, %d SKUs, premium %v\n", t.ID, t.Organization.DisplayName, len(t.Users), len(t.SubscribedSKUs), t.HasPremium())
+		fmt.Fprintf(stdout, "tenant %s %q: %d users, %d SKUs, premium %v, P2 %v, %d role assignments, %d CA policies\n", t.ID, t.Organization.DisplayName,
+			len(t.Users), len(t.SubscribedSKUs), t.HasPremium(), t.HasP2(), len(t.RoleAssignments), len(t.ConditionalAccessPolicies))
 	}
 	fmt.Fprintf(stdout, "serving Microsoft Graph at %s\n", base)
 

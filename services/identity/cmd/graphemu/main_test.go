@@ -85,7 +85,8 @@ func getJSON(t *testing.T, url string) (int, map[string]any) {
 
 func TestServesFixtureAndGeneratedTenants(t *testing.T) {
 	base, stop, stdout := start(t, "-addr", "127.0.0.1:0", "-tenant", "../../graphemu/testdata/fabrikam.json", "-users", "12", "-page-size", "5")
-	if !strings.Contains(stdout.String(), `"Fabrikam": 7 users, 1 SKUs, premium true`) || !strings.Contains(stdout.String(), `"Generated": 12 users`) {
+	if !strings.Contains(stdout.String(), `"Fabrikam": 7 users, 1 SKUs, premium true, P2 false, 0 role assignments`) ||
+		!strings.Contains(stdout.String(), `"Generated": 12 users, 1 SKUs, premium true, P2 true, 9 role assignments, 5 CA policies`) {
 		t.Errorf("tenant summary: %s", stdout.String())
 	}
 	// Anonymous requests go to the first tenant.
@@ -123,6 +124,27 @@ func TestSampleTenantByDefaultWithBudget(t *testing.T) {
 	}
 }
 
+func TestRealisticThrottling(t *testing.T) {
+	base, stop, _ := start(t, "-addr", "127.0.0.1:0", "-users", "50", "-admins", "8", "-realistic-throttling")
+	if status, _ := getJSON(t, base+"/identity/conditionalAccess/policies"); status != 200 {
+		t.Fatalf("first CA read: %d", status)
+	}
+	res, err := http.Get(base + "/identity/conditionalAccess/policies")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 429 || res.Header.Get("Retry-After") != "" {
+		t.Errorf("second CA read within a second: %d, Retry-After %q", res.StatusCode, res.Header.Get("Retry-After"))
+	}
+	if status, body := getJSON(t, base+"/roleManagement/directory/roleAssignments?$expand=principal"); status != 200 || len(body["value"].([]any)) == 0 {
+		t.Errorf("role assignments: %d %v", status, body)
+	}
+	if err := stop(); err != nil {
+		t.Error(err)
+	}
+}
+
 func TestRejectsBadFlags(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -133,6 +155,8 @@ func TestRejectsBadFlags(t *testing.T) {
 		{[]string{"-addr", "127.0.0.1:0", "-budget", "fast"}, "REQUESTS/DURATION"},
 		{[]string{"-addr", "127.0.0.1:0", "-tenant", "testdata/missing.json"}, "no such file"},
 		{[]string{"-addr", "127.0.0.1:0", "-log-level", "loud"}, "-log-level"},
+		{[]string{"-addr", "127.0.0.1:0", "-sspr-scope", "some"}, "-sspr-scope"},
+		{[]string{"-addr", "127.0.0.1:0", "-sku", "E99"}, "-sku"},
 		{[]string{"extra"}, "unexpected arguments"},
 	}
 	for _, tc := range tests {
