@@ -17,9 +17,12 @@ type fileState struct {
 	agg *agg
 
 	sessions map[sidKey]*session // by session-id; sidNext chains other connectors
-	recent   sessionList
-	free     []*session
-	pending  []*session // fragments to hand to the Analyzer
+	// recentSlots caches sessions by a hash of their id in front of the map:
+	// the few dozen sessions open at a time nearly always hit.
+	recentSlots [256]*session
+	recent      sessionList
+	free        []*session
+	pending     []*session // fragments to hand to the Analyzer
 
 	// Caches of the Analyzer's tables, keyed by the raw bytes of a line.
 	conns    map[string]uint32
@@ -108,6 +111,7 @@ func (fs *fileState) run(ctx context.Context, name string, src io.Reader) error 
 	}
 	fs.recent = sessionList{}
 	clear(fs.sessions)
+	clear(fs.recentSlots[:])
 	fs.cur = nil
 	fs.a.mergeFile(fs)
 	clear(fs.pending)
@@ -254,9 +258,13 @@ func (fs *fileState) connID(raw []byte) uint32 {
 
 func (fs *fileState) lookup(dir Direction, rec *exlog.Record) *session {
 	sid, canonical := sidOf(rec.SessionID)
-	s := fs.sessions[sid]
-	for s != nil && (s.dir != dir || !bytes.Equal(fs.connRaw[s.conn], rec.Connector)) {
-		s = s.sidNext
+	slot := &fs.recentSlots[sid.slot()]
+	s := *slot
+	if s == nil || s.sid != sid || s.dir != dir || !bytes.Equal(fs.connRaw[s.conn], rec.Connector) {
+		s = fs.sessions[sid]
+		for s != nil && (s.dir != dir || !bytes.Equal(fs.connRaw[s.conn], rec.Connector)) {
+			s = s.sidNext
+		}
 	}
 	if s == nil {
 		conn := fs.connID(rec.Connector)
@@ -274,6 +282,7 @@ func (fs *fileState) lookup(dir Direction, rec *exlog.Record) *session {
 		s.first, s.last = ns, ns
 		s.sidNext = fs.sessions[sid]
 		fs.sessions[sid] = s
+		*slot = s
 		fs.recent.pushFront(s)
 		if fs.recent.n > fs.a.opts.MaxOpenSessions {
 			// Too many sessions open in this file: hand the least recently
@@ -285,6 +294,7 @@ func (fs *fileState) lookup(dir Direction, rec *exlog.Record) *session {
 		}
 	} else {
 		fs.recent.moveToFront(s)
+		*slot = s
 	}
 	fs.cur, fs.curDir = s, dir
 	fs.curSID = append(fs.curSID[:0], rec.SessionID...)
@@ -312,6 +322,9 @@ func (fs *fileState) unlink(s *session) {
 	s.sidNext = nil
 	if fs.cur == s {
 		fs.cur = nil
+	}
+	if slot := &fs.recentSlots[s.sid.slot()]; *slot == s {
+		*slot = nil
 	}
 }
 

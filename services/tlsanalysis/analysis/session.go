@@ -158,6 +158,11 @@ func sidOf(b []byte) (sidKey, bool) {
 	return sidKey{h, ^uint64(0)}, false
 }
 
+// slot spreads session-ids over 256 cache slots.
+func (k sidKey) slot() uint8 {
+	return uint8((k[0]*0x9E3779B97F4A7C15 ^ k[1]*0xC2B2AE3D27D4EB4F) >> 56)
+}
+
 // String returns the 16-byte session-id as logged.
 func (k sidKey) String() string {
 	var b [16]byte
