@@ -3,6 +3,7 @@ package analysis_test
 import (
 	"bytes"
 	"context"
+	"runtime"
 	"sync"
 	"testing"
 
@@ -27,6 +28,49 @@ func BenchmarkAnalyze(b *testing.B) {
 		}
 		if res := a.Finish(); res.Sessions != exp.Sessions {
 			b.Fatalf("%d sessions, want %d", res.Sessions, exp.Sessions)
+		}
+	}
+}
+
+var benchFiles = sync.OnceValues(func() ([]genFile, *loggen.Expected) {
+	var files []genFile
+	exp, err := loggen.Generate(loggen.Config{Seed: 42, Hours: 8, SessionsPerHour: 3000}, func(name string, data []byte) error {
+		files = append(files, genFile{name, data})
+		return nil
+	})
+	if err != nil {
+		panic(err)
+	}
+	return files, exp
+})
+
+// BenchmarkAnalyzeParallel analyses 16 hourly files of generated logs with
+// one goroutine per GOMAXPROCS, the way AnalyzePaths does.
+func BenchmarkAnalyzeParallel(b *testing.B) {
+	files, exp := benchFiles()
+	b.SetBytes(exp.Bytes)
+	b.ReportAllocs()
+	workers := runtime.GOMAXPROCS(0)
+	for b.Loop() {
+		a := analysis.New(analysis.Options{})
+		next := make(chan genFile)
+		var wg sync.WaitGroup
+		for range workers {
+			wg.Go(func() {
+				for f := range next {
+					if err := a.AddFile(context.Background(), f.name, bytes.NewReader(f.data)); err != nil {
+						b.Error(err)
+					}
+				}
+			})
+		}
+		for _, f := range files {
+			next <- f
+		}
+		close(next)
+		wg.Wait()
+		if res := a.Finish(); res.Sessions != exp.Sessions || res.IncompleteSessions != 0 {
+			b.Fatalf("%d sessions (%d incomplete), want %d", res.Sessions, res.IncompleteSessions, exp.Sessions)
 		}
 	}
 }
