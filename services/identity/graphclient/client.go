@@ -1,5 +1,12 @@
-// Package graphclient reads what the identity service needs from Microsoft Graph (licences,
-// directory sync, users, authentication-method registration) through msgraph-sdk-go.
+// Package graphclient reads what the identity service needs from Microsoft Graph through
+// msgraph-sdk-go: licences, directory sync and its features, users, authentication-method
+// registration, the methods, authorization and security defaults policies, Conditional Access,
+// role assignments and PIM eligibility, group membership, sign-in logs, Secure Score, and the
+// beta per-user MFA state (raw requests: the beta SDK is not used).
+//
+// Per-user reads (per-user MFA, memberships, registrations by id, groups by id) go in $batch
+// requests of 20 within the concurrency bound; items throttled inside a batch are sent again
+// after their Retry-After.
 //
 // It maps Graph's failures to errors an administrator can act on ([PermissionError] names the
 // missing application permission, [LicenceError] the missing Entra ID P1/P2 licence), retries
