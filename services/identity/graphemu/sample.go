@@ -7,7 +7,8 @@ const SampleTenantID = "8d3c1a52-6f0e-4b8e-9a51-2c7f0d6e4b10"
 
 // SampleTenant is a small hybrid tenant: synced from on-premises AD, Office 365 E3 for everyone
 // and EMS E3 (Entra ID P1) for part of the staff, two cloud-only accounts (a break-glass admin and
-// a guest), and a few users registered for MFA. It is what cmd/graphemu serves by default.
+// a guest), a few users registered for MFA, two admins, two Conditional Access policies, a
+// legacy sign-in and a month of Secure Score. It is what cmd/graphemu serves by default.
 func SampleTenant() *Tenant {
 	lastSync := time.Date(2025, 6, 2, 8, 13, 0, 0, time.UTC)
 	created := time.Date(2019, 3, 4, 10, 0, 0, 0, time.UTC)
@@ -55,10 +56,13 @@ func SampleTenant() *Tenant {
 			regs[i].MethodsRegistered = []string{"fido2"}
 		}
 	}
+	breakGlass, adele := users[4].ID, users[0].ID
+	allApps := ConditionalAccessApplications{IncludeApplications: []string{"All"}}
 	return &Tenant{
-		ID:                 SampleTenantID,
-		AppID:              "3f1e2d4c-5b6a-4798-8a9b-0c1d2e3f4a5b",
-		GrantedPermissions: []string{"Organization.Read.All", "User.Read.All", "AuditLog.Read.All"},
+		ID:    SampleTenantID,
+		AppID: "3f1e2d4c-5b6a-4798-8a9b-0c1d2e3f4a5b",
+		GrantedPermissions: []string{"Organization.Read.All", "User.Read.All", "AuditLog.Read.All", "OnPremDirectorySynchronization.Read.All",
+			"Policy.Read.All", "Policy.Read.AuthenticationMethod", "RoleManagement.Read.Directory", "GroupMember.Read.All", "SecurityEvents.Read.All"},
 		Organization: Organization{
 			ID: SampleTenantID, DisplayName: "Contoso", TenantType: "AAD", CountryLetterCode: "GB", PreferredLanguage: "en",
 			CreatedDateTime:            ptr(created),
@@ -74,5 +78,33 @@ func SampleTenant() *Tenant {
 		SubscribedSKUs:          []SubscribedSKU{o365, ems},
 		Users:                   users,
 		UserRegistrationDetails: regs,
+		// The break-glass account is the only Global Administrator; Adele, synced from AD, is an
+		// Exchange Administrator whom no enabled policy requires MFA of.
+		RoleAssignments: []RoleAssignment{
+			{PrincipalID: breakGlass, RoleDefinitionID: RoleGlobalAdministrator},
+			{PrincipalID: adele, RoleDefinitionID: RoleExchangeAdministrator},
+		},
+		ConditionalAccessPolicies: []ConditionalAccessPolicy{
+			{
+				ID: "5a0e1f2d-3c4b-4a69-8877-665544332211", DisplayName: "Require MFA for Global Administrators", State: CAStateEnabled,
+				Conditions: ConditionalAccessConditions{Applications: allApps, Users: ConditionalAccessUsers{
+					IncludeRoles: []string{RoleGlobalAdministrator}, ExcludeUsers: []string{breakGlass}}},
+				GrantControls: &ConditionalAccessGrantControls{BuiltInControls: []string{"mfa"}},
+			},
+			{
+				ID: "5a0e1f2d-3c4b-4a69-8877-665544332212", DisplayName: "Block legacy authentication (pilot)", State: CAStateReportOnly,
+				Conditions: ConditionalAccessConditions{Applications: allApps, ClientAppTypes: []string{"exchangeActiveSync", "other"},
+					Users: ConditionalAccessUsers{IncludeUsers: []string{"All"}}},
+				GrantControls: &ConditionalAccessGrantControls{BuiltInControls: []string{"block"}},
+			},
+		},
+		SignIns: []SignIn{
+			{CreatedDateTime: lastSync.Add(-26 * time.Hour), UserID: users[2].ID, UserPrincipalName: users[2].UserPrincipalName, UserDisplayName: users[2].DisplayName,
+				AppDisplayName: "Office 365 Exchange Online", ClientAppUsed: "IMAP4", IPAddress: "198.51.100.7"},
+			{CreatedDateTime: lastSync.Add(-3 * time.Hour), UserID: users[1].ID, UserPrincipalName: users[1].UserPrincipalName, UserDisplayName: users[1].DisplayName,
+				AppDisplayName: "Office 365 Exchange Online", ClientAppUsed: "Browser", IPAddress: "198.51.100.8", IsInteractive: true, ConditionalAccessStatus: "success"},
+		},
+		SecureScores:               GenerateSecureScores(SampleTenantID, lastSync, 30, 58, 71, len(users)),
+		SecureScoreControlProfiles: CatalogControlProfiles(),
 	}
 }
