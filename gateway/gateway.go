@@ -10,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"mime"
 	"net"
 	"net/http"
 	"strconv"
@@ -21,7 +22,9 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
+	"google.golang.org/genproto/googleapis/api/httpbody"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/hybridkit/hybridkit/platform/httpserve"
 	hkproto "github.com/hybridkit/hybridkit/proto"
@@ -123,8 +126,9 @@ func New(ctx context.Context, opts Options) (*Gateway, error) {
 		g.conns[name] = cc
 	}
 	g.mux = runtime.NewServeMux(
-		runtime.WithMarshalerOption(runtime.MIMEWildcard, marshaler),
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.HTTPBodyMarshaler{Marshaler: marshaler}),
 		runtime.WithErrorHandler(g.errorHandler),
+		runtime.WithForwardResponseOption(fileResponse),
 	)
 	if err := identityv1.RegisterIdentityServiceHandler(ctx, g.mux, g.conns["identity"]); err != nil {
 		return nil, err
@@ -187,6 +191,26 @@ func Run(ctx context.Context, opts Options) error {
 	err = httpserve.Serve(ctx, srv, lis, timeout)
 	opts.Logger.Info("gateway stopped")
 	return err
+}
+
+// fileResponse gives responses that carry a file (a google.api.HttpBody in response_body) the
+// file's content type and a download name, so curl -OJ and browsers save it as it should be.
+func fileResponse(_ context.Context, w http.ResponseWriter, m proto.Message) error {
+	f, ok := m.(interface {
+		GetBody() *httpbody.HttpBody
+		GetFileName() string
+	})
+	if !ok || f.GetBody() == nil {
+		return nil
+	}
+	if ct := f.GetBody().GetContentType(); ct != "" {
+		w.Header().Set("Content-Type", ct)
+	}
+	if n := f.GetFileName(); n != "" {
+		w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": n}))
+	}
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	return nil
 }
 
 // errorHandler writes google.rpc.Status JSON with the documented code→HTTP mapping, and 413 for a

@@ -8,6 +8,7 @@ package tlsanalysisv1
 
 import (
 	_ "google.golang.org/genproto/googleapis/api/annotations"
+	httpbody "google.golang.org/genproto/googleapis/api/httpbody"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -76,6 +77,428 @@ func (Direction) EnumDescriptor() ([]byte, []int) {
 	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{0}
 }
 
+// CreateAnalysisRequest names server-side log files and folders.
+type CreateAnalysisRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Paths of files or folders, each under one of the server's --roots (relative paths are taken
+	// relative to the first root). Folders are walked for .log, .gz, .zip and .txt files.
+	Paths []string `protobuf:"bytes,1,rep,name=paths,proto3" json:"paths,omitempty"`
+	// Display name shown in reports and listings; defaults to the first path.
+	DisplayName   string `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateAnalysisRequest) Reset() {
+	*x = CreateAnalysisRequest{}
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateAnalysisRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateAnalysisRequest) ProtoMessage() {}
+
+func (x *CreateAnalysisRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateAnalysisRequest.ProtoReflect.Descriptor instead.
+func (*CreateAnalysisRequest) Descriptor() ([]byte, []int) {
+	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *CreateAnalysisRequest) GetPaths() []string {
+	if x != nil {
+		return x.Paths
+	}
+	return nil
+}
+
+func (x *CreateAnalysisRequest) GetDisplayName() string {
+	if x != nil {
+		return x.DisplayName
+	}
+	return ""
+}
+
+// CreateAnalysisResponse carries the started operation.
+type CreateAnalysisResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Operation to poll with GetOperation.
+	Operation     *Operation `protobuf:"bytes,1,opt,name=operation,proto3" json:"operation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateAnalysisResponse) Reset() {
+	*x = CreateAnalysisResponse{}
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateAnalysisResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateAnalysisResponse) ProtoMessage() {}
+
+func (x *CreateAnalysisResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateAnalysisResponse.ProtoReflect.Descriptor instead.
+func (*CreateAnalysisResponse) Descriptor() ([]byte, []int) {
+	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *CreateAnalysisResponse) GetOperation() *Operation {
+	if x != nil {
+		return x.Operation
+	}
+	return nil
+}
+
+// GetOperationRequest names an operation.
+type GetOperationRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Name of the operation, operations/{id}.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetOperationRequest) Reset() {
+	*x = GetOperationRequest{}
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetOperationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetOperationRequest) ProtoMessage() {}
+
+func (x *GetOperationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetOperationRequest.ProtoReflect.Descriptor instead.
+func (*GetOperationRequest) Descriptor() ([]byte, []int) {
+	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *GetOperationRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// GetOperationResponse carries one operation.
+type GetOperationResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Operation state and progress.
+	Operation     *Operation `protobuf:"bytes,1,opt,name=operation,proto3" json:"operation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetOperationResponse) Reset() {
+	*x = GetOperationResponse{}
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetOperationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetOperationResponse) ProtoMessage() {}
+
+func (x *GetOperationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetOperationResponse.ProtoReflect.Descriptor instead.
+func (*GetOperationResponse) Descriptor() ([]byte, []int) {
+	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *GetOperationResponse) GetOperation() *Operation {
+	if x != nil {
+		return x.Operation
+	}
+	return nil
+}
+
+// Operation is a long-running analysis.
+type Operation struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Name, operations/{id}.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// True once the analysis succeeded or failed.
+	Done bool `protobuf:"varint,2,opt,name=done,proto3" json:"done,omitempty"`
+	// Progress from 0 to 1, by bytes read.
+	Progress float64 `protobuf:"fixed64,3,opt,name=progress,proto3" json:"progress,omitempty"`
+	// Progress in words, for example "1.2 GB of 3.4 GB".
+	ProgressText string `protobuf:"bytes,4,opt,name=progress_text,json=progressText,proto3" json:"progress_text,omitempty"`
+	// Error, when the analysis failed.
+	Error string `protobuf:"bytes,5,opt,name=error,proto3" json:"error,omitempty"`
+	// Name of the finished analysis, analyses/{id}; same id as the operation.
+	Analysis string `protobuf:"bytes,6,opt,name=analysis,proto3" json:"analysis,omitempty"`
+	// Create time.
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// Last update time.
+	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Operation) Reset() {
+	*x = Operation{}
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Operation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Operation) ProtoMessage() {}
+
+func (x *Operation) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Operation.ProtoReflect.Descriptor instead.
+func (*Operation) Descriptor() ([]byte, []int) {
+	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *Operation) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Operation) GetDone() bool {
+	if x != nil {
+		return x.Done
+	}
+	return false
+}
+
+func (x *Operation) GetProgress() float64 {
+	if x != nil {
+		return x.Progress
+	}
+	return 0
+}
+
+func (x *Operation) GetProgressText() string {
+	if x != nil {
+		return x.ProgressText
+	}
+	return ""
+}
+
+func (x *Operation) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+func (x *Operation) GetAnalysis() string {
+	if x != nil {
+		return x.Analysis
+	}
+	return ""
+}
+
+func (x *Operation) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *Operation) GetUpdateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdateTime
+	}
+	return nil
+}
+
+// ExportAnalysisRequest names the analysis and the format.
+type ExportAnalysisRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Name of the analysis, analyses/{id}.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Format: csv, html or json (default html).
+	Format string `protobuf:"bytes,2,opt,name=format,proto3" json:"format,omitempty"`
+	// Table, for csv: remotes (default), connectors, days, ciphers, certificates, totals, malformed.
+	Table         string `protobuf:"bytes,3,opt,name=table,proto3" json:"table,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportAnalysisRequest) Reset() {
+	*x = ExportAnalysisRequest{}
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportAnalysisRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportAnalysisRequest) ProtoMessage() {}
+
+func (x *ExportAnalysisRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportAnalysisRequest.ProtoReflect.Descriptor instead.
+func (*ExportAnalysisRequest) Descriptor() ([]byte, []int) {
+	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *ExportAnalysisRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ExportAnalysisRequest) GetFormat() string {
+	if x != nil {
+		return x.Format
+	}
+	return ""
+}
+
+func (x *ExportAnalysisRequest) GetTable() string {
+	if x != nil {
+		return x.Table
+	}
+	return ""
+}
+
+// ExportAnalysisResponse carries the rendered file.
+type ExportAnalysisResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Body: the file's content type and bytes.
+	Body *httpbody.HttpBody `protobuf:"bytes,1,opt,name=body,proto3" json:"body,omitempty"`
+	// File name to save it as, for example hybridkit-tls-<id>.html.
+	FileName      string `protobuf:"bytes,2,opt,name=file_name,json=fileName,proto3" json:"file_name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportAnalysisResponse) Reset() {
+	*x = ExportAnalysisResponse{}
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportAnalysisResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportAnalysisResponse) ProtoMessage() {}
+
+func (x *ExportAnalysisResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportAnalysisResponse.ProtoReflect.Descriptor instead.
+func (*ExportAnalysisResponse) Descriptor() ([]byte, []int) {
+	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *ExportAnalysisResponse) GetBody() *httpbody.HttpBody {
+	if x != nil {
+		return x.Body
+	}
+	return nil
+}
+
+func (x *ExportAnalysisResponse) GetFileName() string {
+	if x != nil {
+		return x.FileName
+	}
+	return ""
+}
+
 // UploadLogsRequest is one message of an upload stream.
 type UploadLogsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -93,7 +516,7 @@ type UploadLogsRequest struct {
 
 func (x *UploadLogsRequest) Reset() {
 	*x = UploadLogsRequest{}
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[0]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -105,7 +528,7 @@ func (x *UploadLogsRequest) String() string {
 func (*UploadLogsRequest) ProtoMessage() {}
 
 func (x *UploadLogsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[0]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -118,7 +541,7 @@ func (x *UploadLogsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UploadLogsRequest.ProtoReflect.Descriptor instead.
 func (*UploadLogsRequest) Descriptor() ([]byte, []int) {
-	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{0}
+	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *UploadLogsRequest) GetPayload() isUploadLogsRequest_Payload {
@@ -191,7 +614,7 @@ type UploadMetadata struct {
 
 func (x *UploadMetadata) Reset() {
 	*x = UploadMetadata{}
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[1]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -203,7 +626,7 @@ func (x *UploadMetadata) String() string {
 func (*UploadMetadata) ProtoMessage() {}
 
 func (x *UploadMetadata) ProtoReflect() protoreflect.Message {
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[1]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -216,7 +639,7 @@ func (x *UploadMetadata) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UploadMetadata.ProtoReflect.Descriptor instead.
 func (*UploadMetadata) Descriptor() ([]byte, []int) {
-	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{1}
+	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *UploadMetadata) GetDisplayName() string {
@@ -238,7 +661,7 @@ type UploadFile struct {
 
 func (x *UploadFile) Reset() {
 	*x = UploadFile{}
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[2]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -250,7 +673,7 @@ func (x *UploadFile) String() string {
 func (*UploadFile) ProtoMessage() {}
 
 func (x *UploadFile) ProtoReflect() protoreflect.Message {
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[2]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -263,7 +686,7 @@ func (x *UploadFile) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UploadFile.ProtoReflect.Descriptor instead.
 func (*UploadFile) Descriptor() ([]byte, []int) {
-	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{2}
+	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *UploadFile) GetName() string {
@@ -284,7 +707,7 @@ type UploadLogsResponse struct {
 
 func (x *UploadLogsResponse) Reset() {
 	*x = UploadLogsResponse{}
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[3]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -296,7 +719,7 @@ func (x *UploadLogsResponse) String() string {
 func (*UploadLogsResponse) ProtoMessage() {}
 
 func (x *UploadLogsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[3]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -309,7 +732,7 @@ func (x *UploadLogsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UploadLogsResponse.ProtoReflect.Descriptor instead.
 func (*UploadLogsResponse) Descriptor() ([]byte, []int) {
-	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{3}
+	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *UploadLogsResponse) GetAnalysis() *Analysis {
@@ -330,7 +753,7 @@ type GetAnalysisRequest struct {
 
 func (x *GetAnalysisRequest) Reset() {
 	*x = GetAnalysisRequest{}
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[4]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -342,7 +765,7 @@ func (x *GetAnalysisRequest) String() string {
 func (*GetAnalysisRequest) ProtoMessage() {}
 
 func (x *GetAnalysisRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[4]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -355,7 +778,7 @@ func (x *GetAnalysisRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAnalysisRequest.ProtoReflect.Descriptor instead.
 func (*GetAnalysisRequest) Descriptor() ([]byte, []int) {
-	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{4}
+	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *GetAnalysisRequest) GetName() string {
@@ -376,7 +799,7 @@ type GetAnalysisResponse struct {
 
 func (x *GetAnalysisResponse) Reset() {
 	*x = GetAnalysisResponse{}
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[5]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -388,7 +811,7 @@ func (x *GetAnalysisResponse) String() string {
 func (*GetAnalysisResponse) ProtoMessage() {}
 
 func (x *GetAnalysisResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[5]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -401,7 +824,7 @@ func (x *GetAnalysisResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAnalysisResponse.ProtoReflect.Descriptor instead.
 func (*GetAnalysisResponse) Descriptor() ([]byte, []int) {
-	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{5}
+	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *GetAnalysisResponse) GetAnalysis() *Analysis {
@@ -424,7 +847,7 @@ type ListAnalysesRequest struct {
 
 func (x *ListAnalysesRequest) Reset() {
 	*x = ListAnalysesRequest{}
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[6]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -436,7 +859,7 @@ func (x *ListAnalysesRequest) String() string {
 func (*ListAnalysesRequest) ProtoMessage() {}
 
 func (x *ListAnalysesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[6]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -449,7 +872,7 @@ func (x *ListAnalysesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAnalysesRequest.ProtoReflect.Descriptor instead.
 func (*ListAnalysesRequest) Descriptor() ([]byte, []int) {
-	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{6}
+	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ListAnalysesRequest) GetPageSize() int32 {
@@ -479,7 +902,7 @@ type ListAnalysesResponse struct {
 
 func (x *ListAnalysesResponse) Reset() {
 	*x = ListAnalysesResponse{}
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[7]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -491,7 +914,7 @@ func (x *ListAnalysesResponse) String() string {
 func (*ListAnalysesResponse) ProtoMessage() {}
 
 func (x *ListAnalysesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[7]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -504,7 +927,7 @@ func (x *ListAnalysesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAnalysesResponse.ProtoReflect.Descriptor instead.
 func (*ListAnalysesResponse) Descriptor() ([]byte, []int) {
-	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{7}
+	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ListAnalysesResponse) GetAnalyses() []*Analysis {
@@ -550,7 +973,7 @@ type OutcomeCounts struct {
 
 func (x *OutcomeCounts) Reset() {
 	*x = OutcomeCounts{}
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[8]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -562,7 +985,7 @@ func (x *OutcomeCounts) String() string {
 func (*OutcomeCounts) ProtoMessage() {}
 
 func (x *OutcomeCounts) ProtoReflect() protoreflect.Message {
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[8]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -575,7 +998,7 @@ func (x *OutcomeCounts) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OutcomeCounts.ProtoReflect.Descriptor instead.
 func (*OutcomeCounts) Descriptor() ([]byte, []int) {
-	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{8}
+	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *OutcomeCounts) GetNone() int64 {
@@ -693,7 +1116,7 @@ type Analysis struct {
 
 func (x *Analysis) Reset() {
 	*x = Analysis{}
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[9]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -705,7 +1128,7 @@ func (x *Analysis) String() string {
 func (*Analysis) ProtoMessage() {}
 
 func (x *Analysis) ProtoReflect() protoreflect.Message {
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[9]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -718,7 +1141,7 @@ func (x *Analysis) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Analysis.ProtoReflect.Descriptor instead.
 func (*Analysis) Descriptor() ([]byte, []int) {
-	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{9}
+	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Analysis) GetName() string {
@@ -864,7 +1287,7 @@ type Upgrades struct {
 
 func (x *Upgrades) Reset() {
 	*x = Upgrades{}
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[10]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -876,7 +1299,7 @@ func (x *Upgrades) String() string {
 func (*Upgrades) ProtoMessage() {}
 
 func (x *Upgrades) ProtoReflect() protoreflect.Message {
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[10]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -889,7 +1312,7 @@ func (x *Upgrades) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Upgrades.ProtoReflect.Descriptor instead.
 func (*Upgrades) Descriptor() ([]byte, []int) {
-	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{10}
+	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Upgrades) GetStarttls() int64 {
@@ -933,7 +1356,7 @@ type DirectionTotals struct {
 
 func (x *DirectionTotals) Reset() {
 	*x = DirectionTotals{}
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[11]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -945,7 +1368,7 @@ func (x *DirectionTotals) String() string {
 func (*DirectionTotals) ProtoMessage() {}
 
 func (x *DirectionTotals) ProtoReflect() protoreflect.Message {
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[11]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -958,7 +1381,7 @@ func (x *DirectionTotals) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DirectionTotals.ProtoReflect.Descriptor instead.
 func (*DirectionTotals) Descriptor() ([]byte, []int) {
-	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{11}
+	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *DirectionTotals) GetDirection() Direction {
@@ -996,7 +1419,7 @@ type GroupSummary struct {
 
 func (x *GroupSummary) Reset() {
 	*x = GroupSummary{}
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[12]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1008,7 +1431,7 @@ func (x *GroupSummary) String() string {
 func (*GroupSummary) ProtoMessage() {}
 
 func (x *GroupSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[12]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1021,7 +1444,7 @@ func (x *GroupSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupSummary.ProtoReflect.Descriptor instead.
 func (*GroupSummary) Descriptor() ([]byte, []int) {
-	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{12}
+	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *GroupSummary) GetDirection() Direction {
@@ -1091,7 +1514,7 @@ type RemoteSummary struct {
 
 func (x *RemoteSummary) Reset() {
 	*x = RemoteSummary{}
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[13]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1103,7 +1526,7 @@ func (x *RemoteSummary) String() string {
 func (*RemoteSummary) ProtoMessage() {}
 
 func (x *RemoteSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[13]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1116,7 +1539,7 @@ func (x *RemoteSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoteSummary.ProtoReflect.Descriptor instead.
 func (*RemoteSummary) Descriptor() ([]byte, []int) {
-	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{13}
+	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *RemoteSummary) GetDirection() Direction {
@@ -1190,7 +1613,7 @@ type DaySummary struct {
 
 func (x *DaySummary) Reset() {
 	*x = DaySummary{}
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[14]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1202,7 +1625,7 @@ func (x *DaySummary) String() string {
 func (*DaySummary) ProtoMessage() {}
 
 func (x *DaySummary) ProtoReflect() protoreflect.Message {
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[14]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1215,7 +1638,7 @@ func (x *DaySummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DaySummary.ProtoReflect.Descriptor instead.
 func (*DaySummary) Descriptor() ([]byte, []int) {
-	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{14}
+	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *DaySummary) GetDay() string {
@@ -1268,7 +1691,7 @@ type CipherSummary struct {
 
 func (x *CipherSummary) Reset() {
 	*x = CipherSummary{}
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[15]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1280,7 +1703,7 @@ func (x *CipherSummary) String() string {
 func (*CipherSummary) ProtoMessage() {}
 
 func (x *CipherSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[15]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1293,7 +1716,7 @@ func (x *CipherSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CipherSummary.ProtoReflect.Descriptor instead.
 func (*CipherSummary) Descriptor() ([]byte, []int) {
-	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{15}
+	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *CipherSummary) GetProtocol() string {
@@ -1395,7 +1818,7 @@ type CertificateSummary struct {
 
 func (x *CertificateSummary) Reset() {
 	*x = CertificateSummary{}
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[16]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1407,7 +1830,7 @@ func (x *CertificateSummary) String() string {
 func (*CertificateSummary) ProtoMessage() {}
 
 func (x *CertificateSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[16]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1420,7 +1843,7 @@ func (x *CertificateSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CertificateSummary.ProtoReflect.Descriptor instead.
 func (*CertificateSummary) Descriptor() ([]byte, []int) {
-	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{16}
+	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *CertificateSummary) GetThumbprint() string {
@@ -1508,7 +1931,7 @@ type MalformedLine struct {
 
 func (x *MalformedLine) Reset() {
 	*x = MalformedLine{}
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[17]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1520,7 +1943,7 @@ func (x *MalformedLine) String() string {
 func (*MalformedLine) ProtoMessage() {}
 
 func (x *MalformedLine) ProtoReflect() protoreflect.Message {
-	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[17]
+	mi := &file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1533,7 +1956,7 @@ func (x *MalformedLine) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MalformedLine.ProtoReflect.Descriptor instead.
 func (*MalformedLine) Descriptor() ([]byte, []int) {
-	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{17}
+	return file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *MalformedLine) GetFile() string {
@@ -1561,7 +1984,34 @@ var File_hybridkit_tlsanalysis_v1_tlsanalysis_proto protoreflect.FileDescriptor
 
 const file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDesc = "" +
 	"\n" +
-	"*hybridkit/tlsanalysis/v1/tlsanalysis.proto\x12\x18hybridkit.tlsanalysis.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xba\x01\n" +
+	"*hybridkit/tlsanalysis/v1/tlsanalysis.proto\x12\x18hybridkit.tlsanalysis.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x19google/api/httpbody.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"P\n" +
+	"\x15CreateAnalysisRequest\x12\x14\n" +
+	"\x05paths\x18\x01 \x03(\tR\x05paths\x12!\n" +
+	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\"[\n" +
+	"\x16CreateAnalysisResponse\x12A\n" +
+	"\toperation\x18\x01 \x01(\v2#.hybridkit.tlsanalysis.v1.OperationR\toperation\")\n" +
+	"\x13GetOperationRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"Y\n" +
+	"\x14GetOperationResponse\x12A\n" +
+	"\toperation\x18\x01 \x01(\v2#.hybridkit.tlsanalysis.v1.OperationR\toperation\"\xa0\x02\n" +
+	"\tOperation\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04done\x18\x02 \x01(\bR\x04done\x12\x1a\n" +
+	"\bprogress\x18\x03 \x01(\x01R\bprogress\x12#\n" +
+	"\rprogress_text\x18\x04 \x01(\tR\fprogressText\x12\x14\n" +
+	"\x05error\x18\x05 \x01(\tR\x05error\x12\x1a\n" +
+	"\banalysis\x18\x06 \x01(\tR\banalysis\x12;\n" +
+	"\vcreate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x12;\n" +
+	"\vupdate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"updateTime\"Y\n" +
+	"\x15ExportAnalysisRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
+	"\x06format\x18\x02 \x01(\tR\x06format\x12\x14\n" +
+	"\x05table\x18\x03 \x01(\tR\x05table\"_\n" +
+	"\x16ExportAnalysisResponse\x12(\n" +
+	"\x04body\x18\x01 \x01(\v2\x14.google.api.HttpBodyR\x04body\x12\x1b\n" +
+	"\tfile_name\x18\x02 \x01(\tR\bfileName\"\xba\x01\n" +
 	"\x11UploadLogsRequest\x12F\n" +
 	"\bmetadata\x18\x01 \x01(\v2(.hybridkit.tlsanalysis.v1.UploadMetadataH\x00R\bmetadata\x12:\n" +
 	"\x04file\x18\x03 \x01(\v2$.hybridkit.tlsanalysis.v1.UploadFileH\x00R\x04file\x12\x16\n" +
@@ -1696,12 +2146,15 @@ const file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDesc = "" +
 	"\tDirection\x12\x19\n" +
 	"\x15DIRECTION_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11DIRECTION_RECEIVE\x10\x01\x12\x12\n" +
-	"\x0eDIRECTION_SEND\x10\x022\xb2\x03\n" +
+	"\x0eDIRECTION_SEND\x10\x022\xf4\x06\n" +
 	"\x12TlsAnalysisService\x12\x89\x01\n" +
 	"\n" +
 	"UploadLogs\x12+.hybridkit.tlsanalysis.v1.UploadLogsRequest\x1a,.hybridkit.tlsanalysis.v1.UploadLogsResponse\"\x1e\x82\xd3\xe4\x93\x02\x18:\x01*\"\x13/v1/analyses:upload(\x01\x12\x89\x01\n" +
 	"\vGetAnalysis\x12,.hybridkit.tlsanalysis.v1.GetAnalysisRequest\x1a-.hybridkit.tlsanalysis.v1.GetAnalysisResponse\"\x1d\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/{name=analyses/*}\x12\x83\x01\n" +
-	"\fListAnalyses\x12-.hybridkit.tlsanalysis.v1.ListAnalysesRequest\x1a..hybridkit.tlsanalysis.v1.ListAnalysesResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\f/v1/analysesB\x83\x02\n" +
+	"\fListAnalyses\x12-.hybridkit.tlsanalysis.v1.ListAnalysesRequest\x1a..hybridkit.tlsanalysis.v1.ListAnalysesResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\f/v1/analyses\x12\x8c\x01\n" +
+	"\x0eCreateAnalysis\x12/.hybridkit.tlsanalysis.v1.CreateAnalysisRequest\x1a0.hybridkit.tlsanalysis.v1.CreateAnalysisResponse\"\x17\x82\xd3\xe4\x93\x02\x11:\x01*\"\f/v1/analyses\x12\x8e\x01\n" +
+	"\fGetOperation\x12-.hybridkit.tlsanalysis.v1.GetOperationRequest\x1a..hybridkit.tlsanalysis.v1.GetOperationResponse\"\x1f\x82\xd3\xe4\x93\x02\x19\x12\x17/v1/{name=operations/*}\x12\x9f\x01\n" +
+	"\x0eExportAnalysis\x12/.hybridkit.tlsanalysis.v1.ExportAnalysisRequest\x1a0.hybridkit.tlsanalysis.v1.ExportAnalysisResponse\"*\x82\xd3\xe4\x93\x02$b\x04body\x12\x1c/v1/{name=analyses/*}:exportB\x83\x02\n" +
 	"\x1ccom.hybridkit.tlsanalysis.v1B\x10TlsanalysisProtoP\x01ZOgithub.com/hybridkit/hybridkit/proto/gen/hybridkit/tlsanalysis/v1;tlsanalysisv1\xa2\x02\x03HTX\xaa\x02\x18Hybridkit.Tlsanalysis.V1\xca\x02\x18Hybridkit\\Tlsanalysis\\V1\xe2\x02$Hybridkit\\Tlsanalysis\\V1\\GPBMetadata\xea\x02\x1aHybridkit::Tlsanalysis::V1b\x06proto3"
 
 var (
@@ -1717,74 +2170,93 @@ func file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDescGZIP() []byte {
 }
 
 var file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
+var file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
 var file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_goTypes = []any{
-	(Direction)(0),                // 0: hybridkit.tlsanalysis.v1.Direction
-	(*UploadLogsRequest)(nil),     // 1: hybridkit.tlsanalysis.v1.UploadLogsRequest
-	(*UploadMetadata)(nil),        // 2: hybridkit.tlsanalysis.v1.UploadMetadata
-	(*UploadFile)(nil),            // 3: hybridkit.tlsanalysis.v1.UploadFile
-	(*UploadLogsResponse)(nil),    // 4: hybridkit.tlsanalysis.v1.UploadLogsResponse
-	(*GetAnalysisRequest)(nil),    // 5: hybridkit.tlsanalysis.v1.GetAnalysisRequest
-	(*GetAnalysisResponse)(nil),   // 6: hybridkit.tlsanalysis.v1.GetAnalysisResponse
-	(*ListAnalysesRequest)(nil),   // 7: hybridkit.tlsanalysis.v1.ListAnalysesRequest
-	(*ListAnalysesResponse)(nil),  // 8: hybridkit.tlsanalysis.v1.ListAnalysesResponse
-	(*OutcomeCounts)(nil),         // 9: hybridkit.tlsanalysis.v1.OutcomeCounts
-	(*Analysis)(nil),              // 10: hybridkit.tlsanalysis.v1.Analysis
-	(*Upgrades)(nil),              // 11: hybridkit.tlsanalysis.v1.Upgrades
-	(*DirectionTotals)(nil),       // 12: hybridkit.tlsanalysis.v1.DirectionTotals
-	(*GroupSummary)(nil),          // 13: hybridkit.tlsanalysis.v1.GroupSummary
-	(*RemoteSummary)(nil),         // 14: hybridkit.tlsanalysis.v1.RemoteSummary
-	(*DaySummary)(nil),            // 15: hybridkit.tlsanalysis.v1.DaySummary
-	(*CipherSummary)(nil),         // 16: hybridkit.tlsanalysis.v1.CipherSummary
-	(*CertificateSummary)(nil),    // 17: hybridkit.tlsanalysis.v1.CertificateSummary
-	(*MalformedLine)(nil),         // 18: hybridkit.tlsanalysis.v1.MalformedLine
-	nil,                           // 19: hybridkit.tlsanalysis.v1.Analysis.UnknownProtocolsEntry
-	nil,                           // 20: hybridkit.tlsanalysis.v1.Analysis.FailuresEntry
-	(*timestamppb.Timestamp)(nil), // 21: google.protobuf.Timestamp
+	(Direction)(0),                 // 0: hybridkit.tlsanalysis.v1.Direction
+	(*CreateAnalysisRequest)(nil),  // 1: hybridkit.tlsanalysis.v1.CreateAnalysisRequest
+	(*CreateAnalysisResponse)(nil), // 2: hybridkit.tlsanalysis.v1.CreateAnalysisResponse
+	(*GetOperationRequest)(nil),    // 3: hybridkit.tlsanalysis.v1.GetOperationRequest
+	(*GetOperationResponse)(nil),   // 4: hybridkit.tlsanalysis.v1.GetOperationResponse
+	(*Operation)(nil),              // 5: hybridkit.tlsanalysis.v1.Operation
+	(*ExportAnalysisRequest)(nil),  // 6: hybridkit.tlsanalysis.v1.ExportAnalysisRequest
+	(*ExportAnalysisResponse)(nil), // 7: hybridkit.tlsanalysis.v1.ExportAnalysisResponse
+	(*UploadLogsRequest)(nil),      // 8: hybridkit.tlsanalysis.v1.UploadLogsRequest
+	(*UploadMetadata)(nil),         // 9: hybridkit.tlsanalysis.v1.UploadMetadata
+	(*UploadFile)(nil),             // 10: hybridkit.tlsanalysis.v1.UploadFile
+	(*UploadLogsResponse)(nil),     // 11: hybridkit.tlsanalysis.v1.UploadLogsResponse
+	(*GetAnalysisRequest)(nil),     // 12: hybridkit.tlsanalysis.v1.GetAnalysisRequest
+	(*GetAnalysisResponse)(nil),    // 13: hybridkit.tlsanalysis.v1.GetAnalysisResponse
+	(*ListAnalysesRequest)(nil),    // 14: hybridkit.tlsanalysis.v1.ListAnalysesRequest
+	(*ListAnalysesResponse)(nil),   // 15: hybridkit.tlsanalysis.v1.ListAnalysesResponse
+	(*OutcomeCounts)(nil),          // 16: hybridkit.tlsanalysis.v1.OutcomeCounts
+	(*Analysis)(nil),               // 17: hybridkit.tlsanalysis.v1.Analysis
+	(*Upgrades)(nil),               // 18: hybridkit.tlsanalysis.v1.Upgrades
+	(*DirectionTotals)(nil),        // 19: hybridkit.tlsanalysis.v1.DirectionTotals
+	(*GroupSummary)(nil),           // 20: hybridkit.tlsanalysis.v1.GroupSummary
+	(*RemoteSummary)(nil),          // 21: hybridkit.tlsanalysis.v1.RemoteSummary
+	(*DaySummary)(nil),             // 22: hybridkit.tlsanalysis.v1.DaySummary
+	(*CipherSummary)(nil),          // 23: hybridkit.tlsanalysis.v1.CipherSummary
+	(*CertificateSummary)(nil),     // 24: hybridkit.tlsanalysis.v1.CertificateSummary
+	(*MalformedLine)(nil),          // 25: hybridkit.tlsanalysis.v1.MalformedLine
+	nil,                            // 26: hybridkit.tlsanalysis.v1.Analysis.UnknownProtocolsEntry
+	nil,                            // 27: hybridkit.tlsanalysis.v1.Analysis.FailuresEntry
+	(*timestamppb.Timestamp)(nil),  // 28: google.protobuf.Timestamp
+	(*httpbody.HttpBody)(nil),      // 29: google.api.HttpBody
 }
 var file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_depIdxs = []int32{
-	2,  // 0: hybridkit.tlsanalysis.v1.UploadLogsRequest.metadata:type_name -> hybridkit.tlsanalysis.v1.UploadMetadata
-	3,  // 1: hybridkit.tlsanalysis.v1.UploadLogsRequest.file:type_name -> hybridkit.tlsanalysis.v1.UploadFile
-	10, // 2: hybridkit.tlsanalysis.v1.UploadLogsResponse.analysis:type_name -> hybridkit.tlsanalysis.v1.Analysis
-	10, // 3: hybridkit.tlsanalysis.v1.GetAnalysisResponse.analysis:type_name -> hybridkit.tlsanalysis.v1.Analysis
-	10, // 4: hybridkit.tlsanalysis.v1.ListAnalysesResponse.analyses:type_name -> hybridkit.tlsanalysis.v1.Analysis
-	21, // 5: hybridkit.tlsanalysis.v1.Analysis.create_time:type_name -> google.protobuf.Timestamp
-	12, // 6: hybridkit.tlsanalysis.v1.Analysis.totals:type_name -> hybridkit.tlsanalysis.v1.DirectionTotals
-	13, // 7: hybridkit.tlsanalysis.v1.Analysis.connectors:type_name -> hybridkit.tlsanalysis.v1.GroupSummary
-	14, // 8: hybridkit.tlsanalysis.v1.Analysis.remotes:type_name -> hybridkit.tlsanalysis.v1.RemoteSummary
-	15, // 9: hybridkit.tlsanalysis.v1.Analysis.days:type_name -> hybridkit.tlsanalysis.v1.DaySummary
-	16, // 10: hybridkit.tlsanalysis.v1.Analysis.ciphers:type_name -> hybridkit.tlsanalysis.v1.CipherSummary
-	17, // 11: hybridkit.tlsanalysis.v1.Analysis.certificates:type_name -> hybridkit.tlsanalysis.v1.CertificateSummary
-	18, // 12: hybridkit.tlsanalysis.v1.Analysis.malformed:type_name -> hybridkit.tlsanalysis.v1.MalformedLine
-	19, // 13: hybridkit.tlsanalysis.v1.Analysis.unknown_protocols:type_name -> hybridkit.tlsanalysis.v1.Analysis.UnknownProtocolsEntry
-	20, // 14: hybridkit.tlsanalysis.v1.Analysis.failures:type_name -> hybridkit.tlsanalysis.v1.Analysis.FailuresEntry
-	0,  // 15: hybridkit.tlsanalysis.v1.DirectionTotals.direction:type_name -> hybridkit.tlsanalysis.v1.Direction
-	9,  // 16: hybridkit.tlsanalysis.v1.DirectionTotals.counts:type_name -> hybridkit.tlsanalysis.v1.OutcomeCounts
-	0,  // 17: hybridkit.tlsanalysis.v1.GroupSummary.direction:type_name -> hybridkit.tlsanalysis.v1.Direction
-	9,  // 18: hybridkit.tlsanalysis.v1.GroupSummary.counts:type_name -> hybridkit.tlsanalysis.v1.OutcomeCounts
-	11, // 19: hybridkit.tlsanalysis.v1.GroupSummary.upgrades:type_name -> hybridkit.tlsanalysis.v1.Upgrades
-	21, // 20: hybridkit.tlsanalysis.v1.GroupSummary.first_seen:type_name -> google.protobuf.Timestamp
-	21, // 21: hybridkit.tlsanalysis.v1.GroupSummary.last_seen:type_name -> google.protobuf.Timestamp
-	0,  // 22: hybridkit.tlsanalysis.v1.RemoteSummary.direction:type_name -> hybridkit.tlsanalysis.v1.Direction
-	21, // 23: hybridkit.tlsanalysis.v1.RemoteSummary.first_seen:type_name -> google.protobuf.Timestamp
-	21, // 24: hybridkit.tlsanalysis.v1.RemoteSummary.last_seen:type_name -> google.protobuf.Timestamp
-	9,  // 25: hybridkit.tlsanalysis.v1.RemoteSummary.counts:type_name -> hybridkit.tlsanalysis.v1.OutcomeCounts
-	11, // 26: hybridkit.tlsanalysis.v1.RemoteSummary.upgrades:type_name -> hybridkit.tlsanalysis.v1.Upgrades
-	0,  // 27: hybridkit.tlsanalysis.v1.DaySummary.direction:type_name -> hybridkit.tlsanalysis.v1.Direction
-	9,  // 28: hybridkit.tlsanalysis.v1.DaySummary.counts:type_name -> hybridkit.tlsanalysis.v1.OutcomeCounts
-	0,  // 29: hybridkit.tlsanalysis.v1.CipherSummary.direction:type_name -> hybridkit.tlsanalysis.v1.Direction
-	0,  // 30: hybridkit.tlsanalysis.v1.CertificateSummary.direction:type_name -> hybridkit.tlsanalysis.v1.Direction
-	1,  // 31: hybridkit.tlsanalysis.v1.TlsAnalysisService.UploadLogs:input_type -> hybridkit.tlsanalysis.v1.UploadLogsRequest
-	5,  // 32: hybridkit.tlsanalysis.v1.TlsAnalysisService.GetAnalysis:input_type -> hybridkit.tlsanalysis.v1.GetAnalysisRequest
-	7,  // 33: hybridkit.tlsanalysis.v1.TlsAnalysisService.ListAnalyses:input_type -> hybridkit.tlsanalysis.v1.ListAnalysesRequest
-	4,  // 34: hybridkit.tlsanalysis.v1.TlsAnalysisService.UploadLogs:output_type -> hybridkit.tlsanalysis.v1.UploadLogsResponse
-	6,  // 35: hybridkit.tlsanalysis.v1.TlsAnalysisService.GetAnalysis:output_type -> hybridkit.tlsanalysis.v1.GetAnalysisResponse
-	8,  // 36: hybridkit.tlsanalysis.v1.TlsAnalysisService.ListAnalyses:output_type -> hybridkit.tlsanalysis.v1.ListAnalysesResponse
-	34, // [34:37] is the sub-list for method output_type
-	31, // [31:34] is the sub-list for method input_type
-	31, // [31:31] is the sub-list for extension type_name
-	31, // [31:31] is the sub-list for extension extendee
-	0,  // [0:31] is the sub-list for field type_name
+	5,  // 0: hybridkit.tlsanalysis.v1.CreateAnalysisResponse.operation:type_name -> hybridkit.tlsanalysis.v1.Operation
+	5,  // 1: hybridkit.tlsanalysis.v1.GetOperationResponse.operation:type_name -> hybridkit.tlsanalysis.v1.Operation
+	28, // 2: hybridkit.tlsanalysis.v1.Operation.create_time:type_name -> google.protobuf.Timestamp
+	28, // 3: hybridkit.tlsanalysis.v1.Operation.update_time:type_name -> google.protobuf.Timestamp
+	29, // 4: hybridkit.tlsanalysis.v1.ExportAnalysisResponse.body:type_name -> google.api.HttpBody
+	9,  // 5: hybridkit.tlsanalysis.v1.UploadLogsRequest.metadata:type_name -> hybridkit.tlsanalysis.v1.UploadMetadata
+	10, // 6: hybridkit.tlsanalysis.v1.UploadLogsRequest.file:type_name -> hybridkit.tlsanalysis.v1.UploadFile
+	17, // 7: hybridkit.tlsanalysis.v1.UploadLogsResponse.analysis:type_name -> hybridkit.tlsanalysis.v1.Analysis
+	17, // 8: hybridkit.tlsanalysis.v1.GetAnalysisResponse.analysis:type_name -> hybridkit.tlsanalysis.v1.Analysis
+	17, // 9: hybridkit.tlsanalysis.v1.ListAnalysesResponse.analyses:type_name -> hybridkit.tlsanalysis.v1.Analysis
+	28, // 10: hybridkit.tlsanalysis.v1.Analysis.create_time:type_name -> google.protobuf.Timestamp
+	19, // 11: hybridkit.tlsanalysis.v1.Analysis.totals:type_name -> hybridkit.tlsanalysis.v1.DirectionTotals
+	20, // 12: hybridkit.tlsanalysis.v1.Analysis.connectors:type_name -> hybridkit.tlsanalysis.v1.GroupSummary
+	21, // 13: hybridkit.tlsanalysis.v1.Analysis.remotes:type_name -> hybridkit.tlsanalysis.v1.RemoteSummary
+	22, // 14: hybridkit.tlsanalysis.v1.Analysis.days:type_name -> hybridkit.tlsanalysis.v1.DaySummary
+	23, // 15: hybridkit.tlsanalysis.v1.Analysis.ciphers:type_name -> hybridkit.tlsanalysis.v1.CipherSummary
+	24, // 16: hybridkit.tlsanalysis.v1.Analysis.certificates:type_name -> hybridkit.tlsanalysis.v1.CertificateSummary
+	25, // 17: hybridkit.tlsanalysis.v1.Analysis.malformed:type_name -> hybridkit.tlsanalysis.v1.MalformedLine
+	26, // 18: hybridkit.tlsanalysis.v1.Analysis.unknown_protocols:type_name -> hybridkit.tlsanalysis.v1.Analysis.UnknownProtocolsEntry
+	27, // 19: hybridkit.tlsanalysis.v1.Analysis.failures:type_name -> hybridkit.tlsanalysis.v1.Analysis.FailuresEntry
+	0,  // 20: hybridkit.tlsanalysis.v1.DirectionTotals.direction:type_name -> hybridkit.tlsanalysis.v1.Direction
+	16, // 21: hybridkit.tlsanalysis.v1.DirectionTotals.counts:type_name -> hybridkit.tlsanalysis.v1.OutcomeCounts
+	0,  // 22: hybridkit.tlsanalysis.v1.GroupSummary.direction:type_name -> hybridkit.tlsanalysis.v1.Direction
+	16, // 23: hybridkit.tlsanalysis.v1.GroupSummary.counts:type_name -> hybridkit.tlsanalysis.v1.OutcomeCounts
+	18, // 24: hybridkit.tlsanalysis.v1.GroupSummary.upgrades:type_name -> hybridkit.tlsanalysis.v1.Upgrades
+	28, // 25: hybridkit.tlsanalysis.v1.GroupSummary.first_seen:type_name -> google.protobuf.Timestamp
+	28, // 26: hybridkit.tlsanalysis.v1.GroupSummary.last_seen:type_name -> google.protobuf.Timestamp
+	0,  // 27: hybridkit.tlsanalysis.v1.RemoteSummary.direction:type_name -> hybridkit.tlsanalysis.v1.Direction
+	28, // 28: hybridkit.tlsanalysis.v1.RemoteSummary.first_seen:type_name -> google.protobuf.Timestamp
+	28, // 29: hybridkit.tlsanalysis.v1.RemoteSummary.last_seen:type_name -> google.protobuf.Timestamp
+	16, // 30: hybridkit.tlsanalysis.v1.RemoteSummary.counts:type_name -> hybridkit.tlsanalysis.v1.OutcomeCounts
+	18, // 31: hybridkit.tlsanalysis.v1.RemoteSummary.upgrades:type_name -> hybridkit.tlsanalysis.v1.Upgrades
+	0,  // 32: hybridkit.tlsanalysis.v1.DaySummary.direction:type_name -> hybridkit.tlsanalysis.v1.Direction
+	16, // 33: hybridkit.tlsanalysis.v1.DaySummary.counts:type_name -> hybridkit.tlsanalysis.v1.OutcomeCounts
+	0,  // 34: hybridkit.tlsanalysis.v1.CipherSummary.direction:type_name -> hybridkit.tlsanalysis.v1.Direction
+	0,  // 35: hybridkit.tlsanalysis.v1.CertificateSummary.direction:type_name -> hybridkit.tlsanalysis.v1.Direction
+	8,  // 36: hybridkit.tlsanalysis.v1.TlsAnalysisService.UploadLogs:input_type -> hybridkit.tlsanalysis.v1.UploadLogsRequest
+	12, // 37: hybridkit.tlsanalysis.v1.TlsAnalysisService.GetAnalysis:input_type -> hybridkit.tlsanalysis.v1.GetAnalysisRequest
+	14, // 38: hybridkit.tlsanalysis.v1.TlsAnalysisService.ListAnalyses:input_type -> hybridkit.tlsanalysis.v1.ListAnalysesRequest
+	1,  // 39: hybridkit.tlsanalysis.v1.TlsAnalysisService.CreateAnalysis:input_type -> hybridkit.tlsanalysis.v1.CreateAnalysisRequest
+	3,  // 40: hybridkit.tlsanalysis.v1.TlsAnalysisService.GetOperation:input_type -> hybridkit.tlsanalysis.v1.GetOperationRequest
+	6,  // 41: hybridkit.tlsanalysis.v1.TlsAnalysisService.ExportAnalysis:input_type -> hybridkit.tlsanalysis.v1.ExportAnalysisRequest
+	11, // 42: hybridkit.tlsanalysis.v1.TlsAnalysisService.UploadLogs:output_type -> hybridkit.tlsanalysis.v1.UploadLogsResponse
+	13, // 43: hybridkit.tlsanalysis.v1.TlsAnalysisService.GetAnalysis:output_type -> hybridkit.tlsanalysis.v1.GetAnalysisResponse
+	15, // 44: hybridkit.tlsanalysis.v1.TlsAnalysisService.ListAnalyses:output_type -> hybridkit.tlsanalysis.v1.ListAnalysesResponse
+	2,  // 45: hybridkit.tlsanalysis.v1.TlsAnalysisService.CreateAnalysis:output_type -> hybridkit.tlsanalysis.v1.CreateAnalysisResponse
+	4,  // 46: hybridkit.tlsanalysis.v1.TlsAnalysisService.GetOperation:output_type -> hybridkit.tlsanalysis.v1.GetOperationResponse
+	7,  // 47: hybridkit.tlsanalysis.v1.TlsAnalysisService.ExportAnalysis:output_type -> hybridkit.tlsanalysis.v1.ExportAnalysisResponse
+	42, // [42:48] is the sub-list for method output_type
+	36, // [36:42] is the sub-list for method input_type
+	36, // [36:36] is the sub-list for extension type_name
+	36, // [36:36] is the sub-list for extension extendee
+	0,  // [0:36] is the sub-list for field type_name
 }
 
 func init() { file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_init() }
@@ -1792,7 +2264,7 @@ func file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_init() {
 	if File_hybridkit_tlsanalysis_v1_tlsanalysis_proto != nil {
 		return
 	}
-	file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[0].OneofWrappers = []any{
+	file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_msgTypes[7].OneofWrappers = []any{
 		(*UploadLogsRequest_Metadata)(nil),
 		(*UploadLogsRequest_File)(nil),
 		(*UploadLogsRequest_Chunk)(nil),
@@ -1803,7 +2275,7 @@ func file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDesc), len(file_hybridkit_tlsanalysis_v1_tlsanalysis_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   20,
+			NumMessages:   27,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,9 +19,12 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	TlsAnalysisService_UploadLogs_FullMethodName   = "/hybridkit.tlsanalysis.v1.TlsAnalysisService/UploadLogs"
-	TlsAnalysisService_GetAnalysis_FullMethodName  = "/hybridkit.tlsanalysis.v1.TlsAnalysisService/GetAnalysis"
-	TlsAnalysisService_ListAnalyses_FullMethodName = "/hybridkit.tlsanalysis.v1.TlsAnalysisService/ListAnalyses"
+	TlsAnalysisService_UploadLogs_FullMethodName     = "/hybridkit.tlsanalysis.v1.TlsAnalysisService/UploadLogs"
+	TlsAnalysisService_GetAnalysis_FullMethodName    = "/hybridkit.tlsanalysis.v1.TlsAnalysisService/GetAnalysis"
+	TlsAnalysisService_ListAnalyses_FullMethodName   = "/hybridkit.tlsanalysis.v1.TlsAnalysisService/ListAnalyses"
+	TlsAnalysisService_CreateAnalysis_FullMethodName = "/hybridkit.tlsanalysis.v1.TlsAnalysisService/CreateAnalysis"
+	TlsAnalysisService_GetOperation_FullMethodName   = "/hybridkit.tlsanalysis.v1.TlsAnalysisService/GetOperation"
+	TlsAnalysisService_ExportAnalysis_FullMethodName = "/hybridkit.tlsanalysis.v1.TlsAnalysisService/ExportAnalysis"
 )
 
 // TlsAnalysisServiceClient is the client API for TlsAnalysisService service.
@@ -40,6 +43,14 @@ type TlsAnalysisServiceClient interface {
 	GetAnalysis(ctx context.Context, in *GetAnalysisRequest, opts ...grpc.CallOption) (*GetAnalysisResponse, error)
 	// ListAnalyses lists stored analyses, newest first, without their detail tables.
 	ListAnalyses(ctx context.Context, in *ListAnalysesRequest, opts ...grpc.CallOption) (*ListAnalysesResponse, error)
+	// CreateAnalysis starts analysing log files and folders on the server, under its configured
+	// roots, and returns at once with an operation to poll.
+	CreateAnalysis(ctx context.Context, in *CreateAnalysisRequest, opts ...grpc.CallOption) (*CreateAnalysisResponse, error)
+	// GetOperation returns the state and progress of a long-running analysis.
+	GetOperation(ctx context.Context, in *GetOperationRequest, opts ...grpc.CallOption) (*GetOperationResponse, error)
+	// ExportAnalysis renders a stored analysis as CSV (one table) or a self-contained HTML report.
+	// Over REST the answer is the file itself, with its content type.
+	ExportAnalysis(ctx context.Context, in *ExportAnalysisRequest, opts ...grpc.CallOption) (*ExportAnalysisResponse, error)
 }
 
 type tlsAnalysisServiceClient struct {
@@ -83,6 +94,36 @@ func (c *tlsAnalysisServiceClient) ListAnalyses(ctx context.Context, in *ListAna
 	return out, nil
 }
 
+func (c *tlsAnalysisServiceClient) CreateAnalysis(ctx context.Context, in *CreateAnalysisRequest, opts ...grpc.CallOption) (*CreateAnalysisResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CreateAnalysisResponse)
+	err := c.cc.Invoke(ctx, TlsAnalysisService_CreateAnalysis_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *tlsAnalysisServiceClient) GetOperation(ctx context.Context, in *GetOperationRequest, opts ...grpc.CallOption) (*GetOperationResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetOperationResponse)
+	err := c.cc.Invoke(ctx, TlsAnalysisService_GetOperation_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *tlsAnalysisServiceClient) ExportAnalysis(ctx context.Context, in *ExportAnalysisRequest, opts ...grpc.CallOption) (*ExportAnalysisResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ExportAnalysisResponse)
+	err := c.cc.Invoke(ctx, TlsAnalysisService_ExportAnalysis_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // TlsAnalysisServiceServer is the server API for TlsAnalysisService service.
 // All implementations must embed UnimplementedTlsAnalysisServiceServer
 // for forward compatibility.
@@ -99,6 +140,14 @@ type TlsAnalysisServiceServer interface {
 	GetAnalysis(context.Context, *GetAnalysisRequest) (*GetAnalysisResponse, error)
 	// ListAnalyses lists stored analyses, newest first, without their detail tables.
 	ListAnalyses(context.Context, *ListAnalysesRequest) (*ListAnalysesResponse, error)
+	// CreateAnalysis starts analysing log files and folders on the server, under its configured
+	// roots, and returns at once with an operation to poll.
+	CreateAnalysis(context.Context, *CreateAnalysisRequest) (*CreateAnalysisResponse, error)
+	// GetOperation returns the state and progress of a long-running analysis.
+	GetOperation(context.Context, *GetOperationRequest) (*GetOperationResponse, error)
+	// ExportAnalysis renders a stored analysis as CSV (one table) or a self-contained HTML report.
+	// Over REST the answer is the file itself, with its content type.
+	ExportAnalysis(context.Context, *ExportAnalysisRequest) (*ExportAnalysisResponse, error)
 	mustEmbedUnimplementedTlsAnalysisServiceServer()
 }
 
@@ -117,6 +166,15 @@ func (UnimplementedTlsAnalysisServiceServer) GetAnalysis(context.Context, *GetAn
 }
 func (UnimplementedTlsAnalysisServiceServer) ListAnalyses(context.Context, *ListAnalysesRequest) (*ListAnalysesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListAnalyses not implemented")
+}
+func (UnimplementedTlsAnalysisServiceServer) CreateAnalysis(context.Context, *CreateAnalysisRequest) (*CreateAnalysisResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateAnalysis not implemented")
+}
+func (UnimplementedTlsAnalysisServiceServer) GetOperation(context.Context, *GetOperationRequest) (*GetOperationResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetOperation not implemented")
+}
+func (UnimplementedTlsAnalysisServiceServer) ExportAnalysis(context.Context, *ExportAnalysisRequest) (*ExportAnalysisResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ExportAnalysis not implemented")
 }
 func (UnimplementedTlsAnalysisServiceServer) mustEmbedUnimplementedTlsAnalysisServiceServer() {}
 func (UnimplementedTlsAnalysisServiceServer) testEmbeddedByValue()                            {}
@@ -182,6 +240,60 @@ func _TlsAnalysisService_ListAnalyses_Handler(srv interface{}, ctx context.Conte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _TlsAnalysisService_CreateAnalysis_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateAnalysisRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TlsAnalysisServiceServer).CreateAnalysis(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TlsAnalysisService_CreateAnalysis_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TlsAnalysisServiceServer).CreateAnalysis(ctx, req.(*CreateAnalysisRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _TlsAnalysisService_GetOperation_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetOperationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TlsAnalysisServiceServer).GetOperation(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TlsAnalysisService_GetOperation_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TlsAnalysisServiceServer).GetOperation(ctx, req.(*GetOperationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _TlsAnalysisService_ExportAnalysis_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ExportAnalysisRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TlsAnalysisServiceServer).ExportAnalysis(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TlsAnalysisService_ExportAnalysis_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TlsAnalysisServiceServer).ExportAnalysis(ctx, req.(*ExportAnalysisRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // TlsAnalysisService_ServiceDesc is the grpc.ServiceDesc for TlsAnalysisService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -196,6 +308,18 @@ var TlsAnalysisService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListAnalyses",
 			Handler:    _TlsAnalysisService_ListAnalyses_Handler,
+		},
+		{
+			MethodName: "CreateAnalysis",
+			Handler:    _TlsAnalysisService_CreateAnalysis_Handler,
+		},
+		{
+			MethodName: "GetOperation",
+			Handler:    _TlsAnalysisService_GetOperation_Handler,
+		},
+		{
+			MethodName: "ExportAnalysis",
+			Handler:    _TlsAnalysisService_ExportAnalysis_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
