@@ -10,6 +10,8 @@ import (
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	durationpb "google.golang.org/protobuf/types/known/durationpb"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -85,6 +87,401 @@ func (x Severity) Number() protoreflect.EnumNumber {
 // Deprecated: Use Severity.Descriptor instead.
 func (Severity) EnumDescriptor() ([]byte, []int) {
 	return file_hybridkit_identity_v1_identity_proto_rawDescGZIP(), []int{0}
+}
+
+// EntraLicence is a Microsoft Entra ID licence an endpoint needs.
+type EntraLicence int32
+
+const (
+	// Unspecified: no licence is missing.
+	EntraLicence_ENTRA_LICENCE_UNSPECIFIED EntraLicence = 0
+	// Entra ID P1 (or P2, which includes it).
+	EntraLicence_ENTRA_LICENCE_P1 EntraLicence = 1
+	// Entra ID P2 (Privileged Identity Management, Identity Protection).
+	EntraLicence_ENTRA_LICENCE_P2 EntraLicence = 2
+)
+
+// Enum value maps for EntraLicence.
+var (
+	EntraLicence_name = map[int32]string{
+		0: "ENTRA_LICENCE_UNSPECIFIED",
+		1: "ENTRA_LICENCE_P1",
+		2: "ENTRA_LICENCE_P2",
+	}
+	EntraLicence_value = map[string]int32{
+		"ENTRA_LICENCE_UNSPECIFIED": 0,
+		"ENTRA_LICENCE_P1":          1,
+		"ENTRA_LICENCE_P2":          2,
+	}
+)
+
+func (x EntraLicence) Enum() *EntraLicence {
+	p := new(EntraLicence)
+	*p = x
+	return p
+}
+
+func (x EntraLicence) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (EntraLicence) Descriptor() protoreflect.EnumDescriptor {
+	return file_hybridkit_identity_v1_identity_proto_enumTypes[1].Descriptor()
+}
+
+func (EntraLicence) Type() protoreflect.EnumType {
+	return &file_hybridkit_identity_v1_identity_proto_enumTypes[1]
+}
+
+func (x EntraLicence) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use EntraLicence.Descriptor instead.
+func (EntraLicence) EnumDescriptor() ([]byte, []int) {
+	return file_hybridkit_identity_v1_identity_proto_rawDescGZIP(), []int{1}
+}
+
+// SsprScope is who self-service password reset is enabled for.
+type SsprScope int32
+
+const (
+	// Unspecified.
+	SsprScope_SSPR_SCOPE_UNSPECIFIED SsprScope = 0
+	// Unknown: the registration report could not be read or lists no member users.
+	SsprScope_SSPR_SCOPE_UNKNOWN SsprScope = 1
+	// Nobody.
+	SsprScope_SSPR_SCOPE_NONE SsprScope = 2
+	// The members of one group.
+	SsprScope_SSPR_SCOPE_SELECTED SsprScope = 3
+	// All users.
+	SsprScope_SSPR_SCOPE_ALL SsprScope = 4
+)
+
+// Enum value maps for SsprScope.
+var (
+	SsprScope_name = map[int32]string{
+		0: "SSPR_SCOPE_UNSPECIFIED",
+		1: "SSPR_SCOPE_UNKNOWN",
+		2: "SSPR_SCOPE_NONE",
+		3: "SSPR_SCOPE_SELECTED",
+		4: "SSPR_SCOPE_ALL",
+	}
+	SsprScope_value = map[string]int32{
+		"SSPR_SCOPE_UNSPECIFIED": 0,
+		"SSPR_SCOPE_UNKNOWN":     1,
+		"SSPR_SCOPE_NONE":        2,
+		"SSPR_SCOPE_SELECTED":    3,
+		"SSPR_SCOPE_ALL":         4,
+	}
+)
+
+func (x SsprScope) Enum() *SsprScope {
+	p := new(SsprScope)
+	*p = x
+	return p
+}
+
+func (x SsprScope) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (SsprScope) Descriptor() protoreflect.EnumDescriptor {
+	return file_hybridkit_identity_v1_identity_proto_enumTypes[2].Descriptor()
+}
+
+func (SsprScope) Type() protoreflect.EnumType {
+	return &file_hybridkit_identity_v1_identity_proto_enumTypes[2]
+}
+
+func (x SsprScope) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use SsprScope.Descriptor instead.
+func (SsprScope) EnumDescriptor() ([]byte, []int) {
+	return file_hybridkit_identity_v1_identity_proto_rawDescGZIP(), []int{2}
+}
+
+// PrincipalType is the kind of directory object holding a role.
+type PrincipalType int32
+
+const (
+	// Unspecified: Graph did not say (the principal could not be expanded).
+	PrincipalType_PRINCIPAL_TYPE_UNSPECIFIED PrincipalType = 0
+	// A user account.
+	PrincipalType_PRINCIPAL_TYPE_USER PrincipalType = 1
+	// A service principal (an application): MFA cannot protect it.
+	PrincipalType_PRINCIPAL_TYPE_SERVICE_PRINCIPAL PrincipalType = 2
+	// Another directory object type.
+	PrincipalType_PRINCIPAL_TYPE_OTHER PrincipalType = 3
+)
+
+// Enum value maps for PrincipalType.
+var (
+	PrincipalType_name = map[int32]string{
+		0: "PRINCIPAL_TYPE_UNSPECIFIED",
+		1: "PRINCIPAL_TYPE_USER",
+		2: "PRINCIPAL_TYPE_SERVICE_PRINCIPAL",
+		3: "PRINCIPAL_TYPE_OTHER",
+	}
+	PrincipalType_value = map[string]int32{
+		"PRINCIPAL_TYPE_UNSPECIFIED":       0,
+		"PRINCIPAL_TYPE_USER":              1,
+		"PRINCIPAL_TYPE_SERVICE_PRINCIPAL": 2,
+		"PRINCIPAL_TYPE_OTHER":             3,
+	}
+)
+
+func (x PrincipalType) Enum() *PrincipalType {
+	p := new(PrincipalType)
+	*p = x
+	return p
+}
+
+func (x PrincipalType) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (PrincipalType) Descriptor() protoreflect.EnumDescriptor {
+	return file_hybridkit_identity_v1_identity_proto_enumTypes[3].Descriptor()
+}
+
+func (PrincipalType) Type() protoreflect.EnumType {
+	return &file_hybridkit_identity_v1_identity_proto_enumTypes[3]
+}
+
+func (x PrincipalType) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use PrincipalType.Descriptor instead.
+func (PrincipalType) EnumDescriptor() ([]byte, []int) {
+	return file_hybridkit_identity_v1_identity_proto_rawDescGZIP(), []int{3}
+}
+
+// PerUserMfaState is the legacy per-user MFA state of a user.
+type PerUserMfaState int32
+
+const (
+	// Unspecified: unknown (not read).
+	PerUserMfaState_PER_USER_MFA_STATE_UNSPECIFIED PerUserMfaState = 0
+	// Disabled.
+	PerUserMfaState_PER_USER_MFA_STATE_DISABLED PerUserMfaState = 1
+	// Enabled: MFA required once the user registered.
+	PerUserMfaState_PER_USER_MFA_STATE_ENABLED PerUserMfaState = 2
+	// Enforced: MFA required.
+	PerUserMfaState_PER_USER_MFA_STATE_ENFORCED PerUserMfaState = 3
+)
+
+// Enum value maps for PerUserMfaState.
+var (
+	PerUserMfaState_name = map[int32]string{
+		0: "PER_USER_MFA_STATE_UNSPECIFIED",
+		1: "PER_USER_MFA_STATE_DISABLED",
+		2: "PER_USER_MFA_STATE_ENABLED",
+		3: "PER_USER_MFA_STATE_ENFORCED",
+	}
+	PerUserMfaState_value = map[string]int32{
+		"PER_USER_MFA_STATE_UNSPECIFIED": 0,
+		"PER_USER_MFA_STATE_DISABLED":    1,
+		"PER_USER_MFA_STATE_ENABLED":     2,
+		"PER_USER_MFA_STATE_ENFORCED":    3,
+	}
+)
+
+func (x PerUserMfaState) Enum() *PerUserMfaState {
+	p := new(PerUserMfaState)
+	*p = x
+	return p
+}
+
+func (x PerUserMfaState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (PerUserMfaState) Descriptor() protoreflect.EnumDescriptor {
+	return file_hybridkit_identity_v1_identity_proto_enumTypes[4].Descriptor()
+}
+
+func (PerUserMfaState) Type() protoreflect.EnumType {
+	return &file_hybridkit_identity_v1_identity_proto_enumTypes[4]
+}
+
+func (x PerUserMfaState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use PerUserMfaState.Descriptor instead.
+func (PerUserMfaState) EnumDescriptor() ([]byte, []int) {
+	return file_hybridkit_identity_v1_identity_proto_rawDescGZIP(), []int{4}
+}
+
+// RoleAssignmentState is whether a role is active or to be activated.
+type RoleAssignmentState int32
+
+const (
+	// Unspecified.
+	RoleAssignmentState_ROLE_ASSIGNMENT_STATE_UNSPECIFIED RoleAssignmentState = 0
+	// Active: the permissions apply now.
+	RoleAssignmentState_ROLE_ASSIGNMENT_STATE_ACTIVE RoleAssignmentState = 1
+	// Eligible through Privileged Identity Management: activated on demand.
+	RoleAssignmentState_ROLE_ASSIGNMENT_STATE_ELIGIBLE RoleAssignmentState = 2
+)
+
+// Enum value maps for RoleAssignmentState.
+var (
+	RoleAssignmentState_name = map[int32]string{
+		0: "ROLE_ASSIGNMENT_STATE_UNSPECIFIED",
+		1: "ROLE_ASSIGNMENT_STATE_ACTIVE",
+		2: "ROLE_ASSIGNMENT_STATE_ELIGIBLE",
+	}
+	RoleAssignmentState_value = map[string]int32{
+		"ROLE_ASSIGNMENT_STATE_UNSPECIFIED": 0,
+		"ROLE_ASSIGNMENT_STATE_ACTIVE":      1,
+		"ROLE_ASSIGNMENT_STATE_ELIGIBLE":    2,
+	}
+)
+
+func (x RoleAssignmentState) Enum() *RoleAssignmentState {
+	p := new(RoleAssignmentState)
+	*p = x
+	return p
+}
+
+func (x RoleAssignmentState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (RoleAssignmentState) Descriptor() protoreflect.EnumDescriptor {
+	return file_hybridkit_identity_v1_identity_proto_enumTypes[5].Descriptor()
+}
+
+func (RoleAssignmentState) Type() protoreflect.EnumType {
+	return &file_hybridkit_identity_v1_identity_proto_enumTypes[5]
+}
+
+func (x RoleAssignmentState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use RoleAssignmentState.Descriptor instead.
+func (RoleAssignmentState) EnumDescriptor() ([]byte, []int) {
+	return file_hybridkit_identity_v1_identity_proto_rawDescGZIP(), []int{5}
+}
+
+// MfaControlKind is what can require MFA of an admin.
+type MfaControlKind int32
+
+const (
+	// Unspecified.
+	MfaControlKind_MFA_CONTROL_KIND_UNSPECIFIED MfaControlKind = 0
+	// Security defaults.
+	MfaControlKind_MFA_CONTROL_KIND_SECURITY_DEFAULTS MfaControlKind = 1
+	// A Conditional Access policy.
+	MfaControlKind_MFA_CONTROL_KIND_CONDITIONAL_ACCESS MfaControlKind = 2
+	// Legacy per-user MFA.
+	MfaControlKind_MFA_CONTROL_KIND_PER_USER_MFA MfaControlKind = 3
+)
+
+// Enum value maps for MfaControlKind.
+var (
+	MfaControlKind_name = map[int32]string{
+		0: "MFA_CONTROL_KIND_UNSPECIFIED",
+		1: "MFA_CONTROL_KIND_SECURITY_DEFAULTS",
+		2: "MFA_CONTROL_KIND_CONDITIONAL_ACCESS",
+		3: "MFA_CONTROL_KIND_PER_USER_MFA",
+	}
+	MfaControlKind_value = map[string]int32{
+		"MFA_CONTROL_KIND_UNSPECIFIED":        0,
+		"MFA_CONTROL_KIND_SECURITY_DEFAULTS":  1,
+		"MFA_CONTROL_KIND_CONDITIONAL_ACCESS": 2,
+		"MFA_CONTROL_KIND_PER_USER_MFA":       3,
+	}
+)
+
+func (x MfaControlKind) Enum() *MfaControlKind {
+	p := new(MfaControlKind)
+	*p = x
+	return p
+}
+
+func (x MfaControlKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (MfaControlKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_hybridkit_identity_v1_identity_proto_enumTypes[6].Descriptor()
+}
+
+func (MfaControlKind) Type() protoreflect.EnumType {
+	return &file_hybridkit_identity_v1_identity_proto_enumTypes[6]
+}
+
+func (x MfaControlKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use MfaControlKind.Descriptor instead.
+func (MfaControlKind) EnumDescriptor() ([]byte, []int) {
+	return file_hybridkit_identity_v1_identity_proto_rawDescGZIP(), []int{6}
+}
+
+// ConditionalAccessState is a Conditional Access policy's state.
+type ConditionalAccessState int32
+
+const (
+	// Unspecified.
+	ConditionalAccessState_CONDITIONAL_ACCESS_STATE_UNSPECIFIED ConditionalAccessState = 0
+	// On: enforced.
+	ConditionalAccessState_CONDITIONAL_ACCESS_STATE_ENABLED ConditionalAccessState = 1
+	// Off.
+	ConditionalAccessState_CONDITIONAL_ACCESS_STATE_DISABLED ConditionalAccessState = 2
+	// Report-only: evaluated and logged, enforces nothing.
+	ConditionalAccessState_CONDITIONAL_ACCESS_STATE_REPORT_ONLY ConditionalAccessState = 3
+)
+
+// Enum value maps for ConditionalAccessState.
+var (
+	ConditionalAccessState_name = map[int32]string{
+		0: "CONDITIONAL_ACCESS_STATE_UNSPECIFIED",
+		1: "CONDITIONAL_ACCESS_STATE_ENABLED",
+		2: "CONDITIONAL_ACCESS_STATE_DISABLED",
+		3: "CONDITIONAL_ACCESS_STATE_REPORT_ONLY",
+	}
+	ConditionalAccessState_value = map[string]int32{
+		"CONDITIONAL_ACCESS_STATE_UNSPECIFIED": 0,
+		"CONDITIONAL_ACCESS_STATE_ENABLED":     1,
+		"CONDITIONAL_ACCESS_STATE_DISABLED":    2,
+		"CONDITIONAL_ACCESS_STATE_REPORT_ONLY": 3,
+	}
+)
+
+func (x ConditionalAccessState) Enum() *ConditionalAccessState {
+	p := new(ConditionalAccessState)
+	*p = x
+	return p
+}
+
+func (x ConditionalAccessState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ConditionalAccessState) Descriptor() protoreflect.EnumDescriptor {
+	return file_hybridkit_identity_v1_identity_proto_enumTypes[7].Descriptor()
+}
+
+func (ConditionalAccessState) Type() protoreflect.EnumType {
+	return &file_hybridkit_identity_v1_identity_proto_enumTypes[7]
+}
+
+func (x ConditionalAccessState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ConditionalAccessState.Descriptor instead.
+func (ConditionalAccessState) EnumDescriptor() ([]byte, []int) {
+	return file_hybridkit_identity_v1_identity_proto_rawDescGZIP(), []int{7}
 }
 
 // CheckLicencesRequest has no parameters: the tenant is the one the service is configured for.
@@ -589,11 +986,2854 @@ func (x *Finding) GetReferences() []string {
 	return nil
 }
 
+// UnavailableSource is a source a check could not read because of a missing application
+// permission or licence; the check went on without it and says what it could not check.
+type UnavailableSource struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What could not be read, for example "PIM-eligible role assignments".
+	Source string `protobuf:"bytes,1,opt,name=source,proto3" json:"source,omitempty"`
+	// The Microsoft Graph application permission to grant, when that is the cause.
+	Permission string `protobuf:"bytes,2,opt,name=permission,proto3" json:"permission,omitempty"`
+	// The Entra ID licence the tenant lacks, when that is the cause.
+	Licence EntraLicence `protobuf:"varint,3,opt,name=licence,proto3,enum=hybridkit.identity.v1.EntraLicence" json:"licence,omitempty"`
+	// Why, in a few words.
+	Reason string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	// Graph's refusal.
+	Detail        string `protobuf:"bytes,5,opt,name=detail,proto3" json:"detail,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnavailableSource) Reset() {
+	*x = UnavailableSource{}
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnavailableSource) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnavailableSource) ProtoMessage() {}
+
+func (x *UnavailableSource) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnavailableSource.ProtoReflect.Descriptor instead.
+func (*UnavailableSource) Descriptor() ([]byte, []int) {
+	return file_hybridkit_identity_v1_identity_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *UnavailableSource) GetSource() string {
+	if x != nil {
+		return x.Source
+	}
+	return ""
+}
+
+func (x *UnavailableSource) GetPermission() string {
+	if x != nil {
+		return x.Permission
+	}
+	return ""
+}
+
+func (x *UnavailableSource) GetLicence() EntraLicence {
+	if x != nil {
+		return x.Licence
+	}
+	return EntraLicence_ENTRA_LICENCE_UNSPECIFIED
+}
+
+func (x *UnavailableSource) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *UnavailableSource) GetDetail() string {
+	if x != nil {
+		return x.Detail
+	}
+	return ""
+}
+
+// CheckSyncRequest tunes the sync check.
+type CheckSyncRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Age of the last sync beyond which it is reported as stale; unset: 3 hours. At least 30
+	// minutes (the default sync interval) and at most 30 days.
+	StaleAfter    *durationpb.Duration `protobuf:"bytes,1,opt,name=stale_after,json=staleAfter,proto3" json:"stale_after,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CheckSyncRequest) Reset() {
+	*x = CheckSyncRequest{}
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CheckSyncRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CheckSyncRequest) ProtoMessage() {}
+
+func (x *CheckSyncRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CheckSyncRequest.ProtoReflect.Descriptor instead.
+func (*CheckSyncRequest) Descriptor() ([]byte, []int) {
+	return file_hybridkit_identity_v1_identity_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *CheckSyncRequest) GetStaleAfter() *durationpb.Duration {
+	if x != nil {
+		return x.StaleAfter
+	}
+	return nil
+}
+
+// CheckSyncResponse carries the sync report and its findings.
+type CheckSyncResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Report of the tenant's directory synchronisation.
+	Report *SyncReport `protobuf:"bytes,1,opt,name=report,proto3" json:"report,omitempty"`
+	// Findings that follow from the report.
+	Findings      []*Finding `protobuf:"bytes,2,rep,name=findings,proto3" json:"findings,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CheckSyncResponse) Reset() {
+	*x = CheckSyncResponse{}
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CheckSyncResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CheckSyncResponse) ProtoMessage() {}
+
+func (x *CheckSyncResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CheckSyncResponse.ProtoReflect.Descriptor instead.
+func (*CheckSyncResponse) Descriptor() ([]byte, []int) {
+	return file_hybridkit_identity_v1_identity_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *CheckSyncResponse) GetReport() *SyncReport {
+	if x != nil {
+		return x.Report
+	}
+	return nil
+}
+
+func (x *CheckSyncResponse) GetFindings() []*Finding {
+	if x != nil {
+		return x.Findings
+	}
+	return nil
+}
+
+// SyncReport is the tenant's directory synchronisation state.
+type SyncReport struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Tenant id (GUID).
+	TenantId string `protobuf:"bytes,1,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
+	// Organization display name.
+	DisplayName string `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	// organization.onPremisesSyncEnabled is true (Graph reports null for a tenant that never
+	// synced, false once sync was switched off).
+	Enabled bool `protobuf:"varint,3,opt,name=enabled,proto3" json:"enabled,omitempty"`
+	// organization.onPremisesLastSyncDateTime; unset when no sync completed.
+	LastSyncTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=last_sync_time,json=lastSyncTime,proto3" json:"last_sync_time,omitempty"`
+	// Age of the last sync when the check ran; unset when no sync completed.
+	SinceLastSync *durationpb.Duration `protobuf:"bytes,5,opt,name=since_last_sync,json=sinceLastSync,proto3" json:"since_last_sync,omitempty"`
+	// Sync is enabled and the last sync is older than stale_after.
+	Stale bool `protobuf:"varint,6,opt,name=stale,proto3" json:"stale,omitempty"`
+	// The staleness threshold the check used.
+	StaleAfter *durationpb.Duration `protobuf:"bytes,7,opt,name=stale_after,json=staleAfter,proto3" json:"stale_after,omitempty"`
+	// Sync features and configuration; unset when unreadable (see unavailable).
+	Configuration *SyncConfiguration `protobuf:"bytes,8,opt,name=configuration,proto3" json:"configuration,omitempty"`
+	// Users by origin; unset when the users could not be listed (see unavailable).
+	Users *UserCounts `protobuf:"bytes,9,opt,name=users,proto3" json:"users,omitempty"`
+	// Sources the check could not read.
+	Unavailable   []*UnavailableSource `protobuf:"bytes,10,rep,name=unavailable,proto3" json:"unavailable,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SyncReport) Reset() {
+	*x = SyncReport{}
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SyncReport) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SyncReport) ProtoMessage() {}
+
+func (x *SyncReport) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SyncReport.ProtoReflect.Descriptor instead.
+func (*SyncReport) Descriptor() ([]byte, []int) {
+	return file_hybridkit_identity_v1_identity_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *SyncReport) GetTenantId() string {
+	if x != nil {
+		return x.TenantId
+	}
+	return ""
+}
+
+func (x *SyncReport) GetDisplayName() string {
+	if x != nil {
+		return x.DisplayName
+	}
+	return ""
+}
+
+func (x *SyncReport) GetEnabled() bool {
+	if x != nil {
+		return x.Enabled
+	}
+	return false
+}
+
+func (x *SyncReport) GetLastSyncTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastSyncTime
+	}
+	return nil
+}
+
+func (x *SyncReport) GetSinceLastSync() *durationpb.Duration {
+	if x != nil {
+		return x.SinceLastSync
+	}
+	return nil
+}
+
+func (x *SyncReport) GetStale() bool {
+	if x != nil {
+		return x.Stale
+	}
+	return false
+}
+
+func (x *SyncReport) GetStaleAfter() *durationpb.Duration {
+	if x != nil {
+		return x.StaleAfter
+	}
+	return nil
+}
+
+func (x *SyncReport) GetConfiguration() *SyncConfiguration {
+	if x != nil {
+		return x.Configuration
+	}
+	return nil
+}
+
+func (x *SyncReport) GetUsers() *UserCounts {
+	if x != nil {
+		return x.Users
+	}
+	return nil
+}
+
+func (x *SyncReport) GetUnavailable() []*UnavailableSource {
+	if x != nil {
+		return x.Unavailable
+	}
+	return nil
+}
+
+// SyncConfiguration is directory/onPremisesSynchronization: sync features and configuration.
+type SyncConfiguration struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id of the synchronisation object.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Every feature flag Graph returned, in Graph's order.
+	Features []*SyncFeature `protobuf:"bytes,2,rep,name=features,proto3" json:"features,omitempty"`
+	// features.passwordSyncEnabled: password hash synchronisation.
+	PasswordHashSync bool `protobuf:"varint,3,opt,name=password_hash_sync,json=passwordHashSync,proto3" json:"password_hash_sync,omitempty"`
+	// features.passwordWritebackEnabled as Graph returns it. Graph documents it as unused: it is
+	// not evidence that password writeback is on or off.
+	PasswordWritebackReported bool `protobuf:"varint,4,opt,name=password_writeback_reported,json=passwordWritebackReported,proto3" json:"password_writeback_reported,omitempty"`
+	// Accidental-deletion prevention: disabled, enabledForCount or enabledForPercentage.
+	AccidentalDeletionPrevention string `protobuf:"bytes,5,opt,name=accidental_deletion_prevention,json=accidentalDeletionPrevention,proto3" json:"accidental_deletion_prevention,omitempty"`
+	// Threshold of accidental-deletion prevention.
+	AccidentalDeletionThreshold int32 `protobuf:"varint,6,opt,name=accidental_deletion_threshold,json=accidentalDeletionThreshold,proto3" json:"accidental_deletion_threshold,omitempty"`
+	unknownFields               protoimpl.UnknownFields
+	sizeCache                   protoimpl.SizeCache
+}
+
+func (x *SyncConfiguration) Reset() {
+	*x = SyncConfiguration{}
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SyncConfiguration) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SyncConfiguration) ProtoMessage() {}
+
+func (x *SyncConfiguration) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SyncConfiguration.ProtoReflect.Descriptor instead.
+func (*SyncConfiguration) Descriptor() ([]byte, []int) {
+	return file_hybridkit_identity_v1_identity_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *SyncConfiguration) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *SyncConfiguration) GetFeatures() []*SyncFeature {
+	if x != nil {
+		return x.Features
+	}
+	return nil
+}
+
+func (x *SyncConfiguration) GetPasswordHashSync() bool {
+	if x != nil {
+		return x.PasswordHashSync
+	}
+	return false
+}
+
+func (x *SyncConfiguration) GetPasswordWritebackReported() bool {
+	if x != nil {
+		return x.PasswordWritebackReported
+	}
+	return false
+}
+
+func (x *SyncConfiguration) GetAccidentalDeletionPrevention() string {
+	if x != nil {
+		return x.AccidentalDeletionPrevention
+	}
+	return ""
+}
+
+func (x *SyncConfiguration) GetAccidentalDeletionThreshold() int32 {
+	if x != nil {
+		return x.AccidentalDeletionThreshold
+	}
+	return 0
+}
+
+// SyncFeature is one directory synchronisation feature flag.
+type SyncFeature struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Graph's property name, for example passwordSyncEnabled.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Whether it is on.
+	Enabled       bool `protobuf:"varint,2,opt,name=enabled,proto3" json:"enabled,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SyncFeature) Reset() {
+	*x = SyncFeature{}
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SyncFeature) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SyncFeature) ProtoMessage() {}
+
+func (x *SyncFeature) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SyncFeature.ProtoReflect.Descriptor instead.
+func (*SyncFeature) Descriptor() ([]byte, []int) {
+	return file_hybridkit_identity_v1_identity_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *SyncFeature) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *SyncFeature) GetEnabled() bool {
+	if x != nil {
+		return x.Enabled
+	}
+	return false
+}
+
+// UserCounts counts the tenant's users by origin.
+type UserCounts struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Every user.
+	Total int32 `protobuf:"varint,1,opt,name=total,proto3" json:"total,omitempty"`
+	// Member users.
+	Members int32 `protobuf:"varint,2,opt,name=members,proto3" json:"members,omitempty"`
+	// Guest users.
+	Guests int32 `protobuf:"varint,3,opt,name=guests,proto3" json:"guests,omitempty"`
+	// Users synchronised from on-premises AD (onPremisesSyncEnabled true).
+	Synced int32 `protobuf:"varint,4,opt,name=synced,proto3" json:"synced,omitempty"`
+	// Members that never synced (onPremisesSyncEnabled null).
+	CloudOnly int32 `protobuf:"varint,5,opt,name=cloud_only,json=cloudOnly,proto3" json:"cloud_only,omitempty"`
+	// Members once synced and converted to cloud-only (onPremisesSyncEnabled false).
+	FormerlySynced int32 `protobuf:"varint,6,opt,name=formerly_synced,json=formerlySynced,proto3" json:"formerly_synced,omitempty"`
+	// Synced users whose account is disabled.
+	DisabledSynced int32 `protobuf:"varint,7,opt,name=disabled_synced,json=disabledSynced,proto3" json:"disabled_synced,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *UserCounts) Reset() {
+	*x = UserCounts{}
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UserCounts) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UserCounts) ProtoMessage() {}
+
+func (x *UserCounts) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UserCounts.ProtoReflect.Descriptor instead.
+func (*UserCounts) Descriptor() ([]byte, []int) {
+	return file_hybridkit_identity_v1_identity_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *UserCounts) GetTotal() int32 {
+	if x != nil {
+		return x.Total
+	}
+	return 0
+}
+
+func (x *UserCounts) GetMembers() int32 {
+	if x != nil {
+		return x.Members
+	}
+	return 0
+}
+
+func (x *UserCounts) GetGuests() int32 {
+	if x != nil {
+		return x.Guests
+	}
+	return 0
+}
+
+func (x *UserCounts) GetSynced() int32 {
+	if x != nil {
+		return x.Synced
+	}
+	return 0
+}
+
+func (x *UserCounts) GetCloudOnly() int32 {
+	if x != nil {
+		return x.CloudOnly
+	}
+	return 0
+}
+
+func (x *UserCounts) GetFormerlySynced() int32 {
+	if x != nil {
+		return x.FormerlySynced
+	}
+	return 0
+}
+
+func (x *UserCounts) GetDisabledSynced() int32 {
+	if x != nil {
+		return x.DisabledSynced
+	}
+	return 0
+}
+
+// CheckSsprRequest tunes the SSPR check.
+type CheckSsprRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Most user principal names listed in the report and quoted in findings; 0: 20. At most 10000.
+	MaxListed     int32 `protobuf:"varint,1,opt,name=max_listed,json=maxListed,proto3" json:"max_listed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CheckSsprRequest) Reset() {
+	*x = CheckSsprRequest{}
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CheckSsprRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CheckSsprRequest) ProtoMessage() {}
+
+func (x *CheckSsprRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CheckSsprRequest.ProtoReflect.Descriptor instead.
+func (*CheckSsprRequest) Descriptor() ([]byte, []int) {
+	return file_hybridkit_identity_v1_identity_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *CheckSsprRequest) GetMaxListed() int32 {
+	if x != nil {
+		return x.MaxListed
+	}
+	return 0
+}
+
+// CheckSsprResponse carries the SSPR report and its findings.
+type CheckSsprResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Report of the tenant's self-service password reset readiness.
+	Report *SsprReport `protobuf:"bytes,1,opt,name=report,proto3" json:"report,omitempty"`
+	// Findings that follow from the report.
+	Findings      []*Finding `protobuf:"bytes,2,rep,name=findings,proto3" json:"findings,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CheckSsprResponse) Reset() {
+	*x = CheckSsprResponse{}
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CheckSsprResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CheckSsprResponse) ProtoMessage() {}
+
+func (x *CheckSsprResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CheckSsprResponse.ProtoReflect.Descriptor instead.
+func (*CheckSsprResponse) Descriptor() ([]byte, []int) {
+	return file_hybridkit_identity_v1_identity_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *CheckSsprResponse) GetReport() *SsprReport {
+	if x != nil {
+		return x.Report
+	}
+	return nil
+}
+
+func (x *CheckSsprResponse) GetFindings() []*Finding {
+	if x != nil {
+		return x.Findings
+	}
+	return nil
+}
+
+// SsprReport is the tenant's self-service password reset readiness, from the authentication
+// method registration report and the policies Graph exposes.
+type SsprReport struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Member users (not guests, not admins) in the registration report; the counts below are
+	// among them.
+	Members int32 `protobuf:"varint,1,opt,name=members,proto3" json:"members,omitempty"`
+	// Members registered for SSPR (isSsprRegistered).
+	Registered int32 `protobuf:"varint,2,opt,name=registered,proto3" json:"registered,omitempty"`
+	// Members in the SSPR policy's scope (isSsprEnabled).
+	Enabled int32 `protobuf:"varint,3,opt,name=enabled,proto3" json:"enabled,omitempty"`
+	// Members enabled and registered (isSsprCapable).
+	Capable int32 `protobuf:"varint,4,opt,name=capable,proto3" json:"capable,omitempty"`
+	// Members enabled but not registered.
+	EnabledNotRegistered int32 `protobuf:"varint,5,opt,name=enabled_not_registered,json=enabledNotRegistered,proto3" json:"enabled_not_registered,omitempty"`
+	// User principal names of enabled members who have not registered, sorted; at most
+	// max_listed of the enabled_not_registered.
+	NotRegistered []string `protobuf:"bytes,6,rep,name=not_registered,json=notRegistered,proto3" json:"not_registered,omitempty"`
+	// Admin accounts in the registration report; admins follow the admin SSPR policy.
+	Admins int32 `protobuf:"varint,7,opt,name=admins,proto3" json:"admins,omitempty"`
+	// Admin accounts registered for SSPR.
+	AdminsRegistered int32 `protobuf:"varint,8,opt,name=admins_registered,json=adminsRegistered,proto3" json:"admins_registered,omitempty"`
+	// The SSPR scope INFERRED from the users' isSsprEnabled: Graph does not expose the SSPR
+	// policy, so confirm it in the Entra admin center.
+	InferredScope *InferredSsprScope `protobuf:"bytes,9,opt,name=inferred_scope,json=inferredScope,proto3" json:"inferred_scope,omitempty"`
+	// The authentication methods policy; unset when unreadable (see unavailable).
+	MethodsPolicy *AuthenticationMethodsPolicy `protobuf:"bytes,10,opt,name=methods_policy,json=methodsPolicy,proto3" json:"methods_policy,omitempty"`
+	// authorizationPolicy.allowedToUseSSPR: whether admins may reset their own passwords; unset
+	// when unreadable.
+	AdminSsprAllowed *bool `protobuf:"varint,11,opt,name=admin_sspr_allowed,json=adminSsprAllowed,proto3,oneof" json:"admin_sspr_allowed,omitempty"`
+	// Sources the check could not read.
+	Unavailable   []*UnavailableSource `protobuf:"bytes,12,rep,name=unavailable,proto3" json:"unavailable,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SsprReport) Reset() {
+	*x = SsprReport{}
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SsprReport) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SsprReport) ProtoMessage() {}
+
+func (x *SsprReport) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SsprReport.ProtoReflect.Descriptor instead.
+func (*SsprReport) Descriptor() ([]byte, []int) {
+	return file_hybridkit_identity_v1_identity_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *SsprReport) GetMembers() int32 {
+	if x != nil {
+		return x.Members
+	}
+	return 0
+}
+
+func (x *SsprReport) GetRegistered() int32 {
+	if x != nil {
+		return x.Registered
+	}
+	return 0
+}
+
+func (x *SsprReport) GetEnabled() int32 {
+	if x != nil {
+		return x.Enabled
+	}
+	return 0
+}
+
+func (x *SsprReport) GetCapable() int32 {
+	if x != nil {
+		return x.Capable
+	}
+	return 0
+}
+
+func (x *SsprReport) GetEnabledNotRegistered() int32 {
+	if x != nil {
+		return x.EnabledNotRegistered
+	}
+	return 0
+}
+
+func (x *SsprReport) GetNotRegistered() []string {
+	if x != nil {
+		return x.NotRegistered
+	}
+	return nil
+}
+
+func (x *SsprReport) GetAdmins() int32 {
+	if x != nil {
+		return x.Admins
+	}
+	return 0
+}
+
+func (x *SsprReport) GetAdminsRegistered() int32 {
+	if x != nil {
+		return x.AdminsRegistered
+	}
+	return 0
+}
+
+func (x *SsprReport) GetInferredScope() *InferredSsprScope {
+	if x != nil {
+		return x.InferredScope
+	}
+	return nil
+}
+
+func (x *SsprReport) GetMethodsPolicy() *AuthenticationMethodsPolicy {
+	if x != nil {
+		return x.MethodsPolicy
+	}
+	return nil
+}
+
+func (x *SsprReport) GetAdminSsprAllowed() bool {
+	if x != nil && x.AdminSsprAllowed != nil {
+		return *x.AdminSsprAllowed
+	}
+	return false
+}
+
+func (x *SsprReport) GetUnavailable() []*UnavailableSource {
+	if x != nil {
+		return x.Unavailable
+	}
+	return nil
+}
+
+// InferredSsprScope is the SSPR scope as deduced from the users it covers. It is an inference:
+// the SSPR policy itself is not readable through Microsoft Graph.
+type InferredSsprScope struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Inferred scope.
+	Scope SsprScope `protobuf:"varint,1,opt,name=scope,proto3,enum=hybridkit.identity.v1.SsprScope" json:"scope,omitempty"`
+	// Always true: the scope is deduced, not read.
+	Inferred bool `protobuf:"varint,2,opt,name=inferred,proto3" json:"inferred,omitempty"`
+	// Id of the group whose members are the enabled users (SELECTED only); empty when none was
+	// identified.
+	GroupId string `protobuf:"bytes,3,opt,name=group_id,json=groupId,proto3" json:"group_id,omitempty"`
+	// Display name of that group.
+	GroupName string `protobuf:"bytes,4,opt,name=group_name,json=groupName,proto3" json:"group_name,omitempty"`
+	// The group's member users are exactly the enabled users.
+	Exact bool `protobuf:"varint,5,opt,name=exact,proto3" json:"exact,omitempty"`
+	// The group's member users (admins and guests excluded).
+	GroupMembers int32 `protobuf:"varint,6,opt,name=group_members,json=groupMembers,proto3" json:"group_members,omitempty"`
+	// How many of them are enabled for SSPR.
+	GroupEnabled int32 `protobuf:"varint,7,opt,name=group_enabled,json=groupEnabled,proto3" json:"group_enabled,omitempty"`
+	// What the inference rests on.
+	Basis         string `protobuf:"bytes,8,opt,name=basis,proto3" json:"basis,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InferredSsprScope) Reset() {
+	*x = InferredSsprScope{}
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InferredSsprScope) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InferredSsprScope) ProtoMessage() {}
+
+func (x *InferredSsprScope) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InferredSsprScope.ProtoReflect.Descriptor instead.
+func (*InferredSsprScope) Descriptor() ([]byte, []int) {
+	return file_hybridkit_identity_v1_identity_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *InferredSsprScope) GetScope() SsprScope {
+	if x != nil {
+		return x.Scope
+	}
+	return SsprScope_SSPR_SCOPE_UNSPECIFIED
+}
+
+func (x *InferredSsprScope) GetInferred() bool {
+	if x != nil {
+		return x.Inferred
+	}
+	return false
+}
+
+func (x *InferredSsprScope) GetGroupId() string {
+	if x != nil {
+		return x.GroupId
+	}
+	return ""
+}
+
+func (x *InferredSsprScope) GetGroupName() string {
+	if x != nil {
+		return x.GroupName
+	}
+	return ""
+}
+
+func (x *InferredSsprScope) GetExact() bool {
+	if x != nil {
+		return x.Exact
+	}
+	return false
+}
+
+func (x *InferredSsprScope) GetGroupMembers() int32 {
+	if x != nil {
+		return x.GroupMembers
+	}
+	return 0
+}
+
+func (x *InferredSsprScope) GetGroupEnabled() int32 {
+	if x != nil {
+		return x.GroupEnabled
+	}
+	return 0
+}
+
+func (x *InferredSsprScope) GetBasis() string {
+	if x != nil {
+		return x.Basis
+	}
+	return ""
+}
+
+// AuthenticationMethodsPolicy is the tenant's authentication methods policy.
+type AuthenticationMethodsPolicy struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// policyMigrationState: preMigration, migrationInProgress or migrationComplete.
+	MigrationState string `protobuf:"bytes,1,opt,name=migration_state,json=migrationState,proto3" json:"migration_state,omitempty"`
+	// Days after which users are asked to reconfirm their methods; 0 when not set.
+	ReconfirmationInDays int32 `protobuf:"varint,2,opt,name=reconfirmation_in_days,json=reconfirmationInDays,proto3" json:"reconfirmation_in_days,omitempty"`
+	// When the policy last changed.
+	LastModifiedTime *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=last_modified_time,json=lastModifiedTime,proto3" json:"last_modified_time,omitempty"`
+	// The registration campaign (the nudge to register Microsoft Authenticator); unset when Graph
+	// returns none.
+	RegistrationCampaign *RegistrationCampaign `protobuf:"bytes,4,opt,name=registration_campaign,json=registrationCampaign,proto3" json:"registration_campaign,omitempty"`
+	// Each method's state.
+	Methods       []*AuthenticationMethodState `protobuf:"bytes,5,rep,name=methods,proto3" json:"methods,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AuthenticationMethodsPolicy) Reset() {
+	*x = AuthenticationMethodsPolicy{}
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AuthenticationMethodsPolicy) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AuthenticationMethodsPolicy) ProtoMessage() {}
+
+func (x *AuthenticationMethodsPolicy) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AuthenticationMethodsPolicy.ProtoReflect.Descriptor instead.
+func (*AuthenticationMethodsPolicy) Descriptor() ([]byte, []int) {
+	return file_hybridkit_identity_v1_identity_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *AuthenticationMethodsPolicy) GetMigrationState() string {
+	if x != nil {
+		return x.MigrationState
+	}
+	return ""
+}
+
+func (x *AuthenticationMethodsPolicy) GetReconfirmationInDays() int32 {
+	if x != nil {
+		return x.ReconfirmationInDays
+	}
+	return 0
+}
+
+func (x *AuthenticationMethodsPolicy) GetLastModifiedTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastModifiedTime
+	}
+	return nil
+}
+
+func (x *AuthenticationMethodsPolicy) GetRegistrationCampaign() *RegistrationCampaign {
+	if x != nil {
+		return x.RegistrationCampaign
+	}
+	return nil
+}
+
+func (x *AuthenticationMethodsPolicy) GetMethods() []*AuthenticationMethodState {
+	if x != nil {
+		return x.Methods
+	}
+	return nil
+}
+
+// RegistrationCampaign is authenticationMethodsRegistrationCampaign.
+type RegistrationCampaign struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// default (Microsoft managed), enabled or disabled.
+	State string `protobuf:"bytes,1,opt,name=state,proto3" json:"state,omitempty"`
+	// Days a user may snooze the nudge.
+	SnoozeDurationInDays int32 `protobuf:"varint,2,opt,name=snooze_duration_in_days,json=snoozeDurationInDays,proto3" json:"snooze_duration_in_days,omitempty"`
+	// Users and groups nudged.
+	IncludeTargets []*CampaignTarget `protobuf:"bytes,3,rep,name=include_targets,json=includeTargets,proto3" json:"include_targets,omitempty"`
+	// Users and groups not nudged.
+	ExcludeTargets []*CampaignTarget `protobuf:"bytes,4,rep,name=exclude_targets,json=excludeTargets,proto3" json:"exclude_targets,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *RegistrationCampaign) Reset() {
+	*x = RegistrationCampaign{}
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RegistrationCampaign) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RegistrationCampaign) ProtoMessage() {}
+
+func (x *RegistrationCampaign) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RegistrationCampaign.ProtoReflect.Descriptor instead.
+func (*RegistrationCampaign) Descriptor() ([]byte, []int) {
+	return file_hybridkit_identity_v1_identity_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *RegistrationCampaign) GetState() string {
+	if x != nil {
+		return x.State
+	}
+	return ""
+}
+
+func (x *RegistrationCampaign) GetSnoozeDurationInDays() int32 {
+	if x != nil {
+		return x.SnoozeDurationInDays
+	}
+	return 0
+}
+
+func (x *RegistrationCampaign) GetIncludeTargets() []*CampaignTarget {
+	if x != nil {
+		return x.IncludeTargets
+	}
+	return nil
+}
+
+func (x *RegistrationCampaign) GetExcludeTargets() []*CampaignTarget {
+	if x != nil {
+		return x.ExcludeTargets
+	}
+	return nil
+}
+
+// CampaignTarget is a user or group a registration campaign includes or excludes.
+type CampaignTarget struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Object id, or all_users.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// user or group.
+	TargetType string `protobuf:"bytes,2,opt,name=target_type,json=targetType,proto3" json:"target_type,omitempty"`
+	// The method to register (includes only), for example microsoftAuthenticator.
+	TargetMethod  string `protobuf:"bytes,3,opt,name=target_method,json=targetMethod,proto3" json:"target_method,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CampaignTarget) Reset() {
+	*x = CampaignTarget{}
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CampaignTarget) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CampaignTarget) ProtoMessage() {}
+
+func (x *CampaignTarget) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CampaignTarget.ProtoReflect.Descriptor instead.
+func (*CampaignTarget) Descriptor() ([]byte, []int) {
+	return file_hybridkit_identity_v1_identity_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *CampaignTarget) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *CampaignTarget) GetTargetType() string {
+	if x != nil {
+		return x.TargetType
+	}
+	return ""
+}
+
+func (x *CampaignTarget) GetTargetMethod() string {
+	if x != nil {
+		return x.TargetMethod
+	}
+	return ""
+}
+
+// AuthenticationMethodState is one method's state in the authentication methods policy.
+type AuthenticationMethodState struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Method id: Fido2, MicrosoftAuthenticator, Sms, Voice, Email, SoftwareOath, ...
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// enabled or disabled.
+	State         string `protobuf:"bytes,2,opt,name=state,proto3" json:"state,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AuthenticationMethodState) Reset() {
+	*x = AuthenticationMethodState{}
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AuthenticationMethodState) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AuthenticationMethodState) ProtoMessage() {}
+
+func (x *AuthenticationMethodState) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AuthenticationMethodState.ProtoReflect.Descriptor instead.
+func (*AuthenticationMethodState) Descriptor() ([]byte, []int) {
+	return file_hybridkit_identity_v1_identity_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *AuthenticationMethodState) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *AuthenticationMethodState) GetState() string {
+	if x != nil {
+		return x.State
+	}
+	return ""
+}
+
+// CheckAdminsRequest tunes the admin check.
+type CheckAdminsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Fewest Global Administrators before the tenant is reported as depending on too few; 0: 2.
+	MinGlobalAdmins int32 `protobuf:"varint,1,opt,name=min_global_admins,json=minGlobalAdmins,proto3" json:"min_global_admins,omitempty"`
+	// Most Global Administrators before too many are reported; 0: 4 (Microsoft recommends fewer
+	// than five). Must not be below min_global_admins.
+	MaxGlobalAdmins int32 `protobuf:"varint,2,opt,name=max_global_admins,json=maxGlobalAdmins,proto3" json:"max_global_admins,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *CheckAdminsRequest) Reset() {
+	*x = CheckAdminsRequest{}
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CheckAdminsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CheckAdminsRequest) ProtoMessage() {}
+
+func (x *CheckAdminsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CheckAdminsRequest.ProtoReflect.Descriptor instead.
+func (*CheckAdminsRequest) Descriptor() ([]byte, []int) {
+	return file_hybridkit_identity_v1_identity_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *CheckAdminsRequest) GetMinGlobalAdmins() int32 {
+	if x != nil {
+		return x.MinGlobalAdmins
+	}
+	return 0
+}
+
+func (x *CheckAdminsRequest) GetMaxGlobalAdmins() int32 {
+	if x != nil {
+		return x.MaxGlobalAdmins
+	}
+	return 0
+}
+
+// CheckAdminsResponse carries the admin report and its findings.
+type CheckAdminsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Report of the privileged role holders.
+	Report *AdminReport `protobuf:"bytes,1,opt,name=report,proto3" json:"report,omitempty"`
+	// Findings that follow from the report.
+	Findings      []*Finding `protobuf:"bytes,2,rep,name=findings,proto3" json:"findings,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CheckAdminsResponse) Reset() {
+	*x = CheckAdminsResponse{}
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CheckAdminsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CheckAdminsResponse) ProtoMessage() {}
+
+func (x *CheckAdminsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CheckAdminsResponse.ProtoReflect.Descriptor instead.
+func (*CheckAdminsResponse) Descriptor() ([]byte, []int) {
+	return file_hybridkit_identity_v1_identity_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *CheckAdminsResponse) GetReport() *AdminReport {
+	if x != nil {
+		return x.Report
+	}
+	return nil
+}
+
+func (x *CheckAdminsResponse) GetFindings() []*Finding {
+	if x != nil {
+		return x.Findings
+	}
+	return nil
+}
+
+// AdminReport lists the holders of privileged directory roles and what protects them.
+type AdminReport struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Users and service principals holding a checked role: Global Administrators first, then by
+	// name.
+	Admins []*Admin `protobuf:"bytes,1,rep,name=admins,proto3" json:"admins,omitempty"`
+	// User accounts holding Global Administrator, active or eligible.
+	GlobalAdmins int32 `protobuf:"varint,2,opt,name=global_admins,json=globalAdmins,proto3" json:"global_admins,omitempty"`
+	// Whether security defaults are on; unset when unreadable.
+	SecurityDefaults *bool `protobuf:"varint,3,opt,name=security_defaults,json=securityDefaults,proto3,oneof" json:"security_defaults,omitempty"`
+	// The Conditional Access policies read; empty when unreadable (see unavailable).
+	ConditionalAccessPolicies []*ConditionalAccessPolicy `protobuf:"bytes,4,rep,name=conditional_access_policies,json=conditionalAccessPolicies,proto3" json:"conditional_access_policies,omitempty"`
+	// Sources the check could not read.
+	Unavailable   []*UnavailableSource `protobuf:"bytes,5,rep,name=unavailable,proto3" json:"unavailable,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AdminReport) Reset() {
+	*x = AdminReport{}
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AdminReport) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AdminReport) ProtoMessage() {}
+
+func (x *AdminReport) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AdminReport.ProtoReflect.Descriptor instead.
+func (*AdminReport) Descriptor() ([]byte, []int) {
+	return file_hybridkit_identity_v1_identity_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *AdminReport) GetAdmins() []*Admin {
+	if x != nil {
+		return x.Admins
+	}
+	return nil
+}
+
+func (x *AdminReport) GetGlobalAdmins() int32 {
+	if x != nil {
+		return x.GlobalAdmins
+	}
+	return 0
+}
+
+func (x *AdminReport) GetSecurityDefaults() bool {
+	if x != nil && x.SecurityDefaults != nil {
+		return *x.SecurityDefaults
+	}
+	return false
+}
+
+func (x *AdminReport) GetConditionalAccessPolicies() []*ConditionalAccessPolicy {
+	if x != nil {
+		return x.ConditionalAccessPolicies
+	}
+	return nil
+}
+
+func (x *AdminReport) GetUnavailable() []*UnavailableSource {
+	if x != nil {
+		return x.Unavailable
+	}
+	return nil
+}
+
+// Admin is one holder of privileged roles.
+type Admin struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Object id.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// User principal name (users).
+	UserPrincipalName string `protobuf:"bytes,2,opt,name=user_principal_name,json=userPrincipalName,proto3" json:"user_principal_name,omitempty"`
+	// Display name.
+	DisplayName string `protobuf:"bytes,3,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	// User, service principal or other.
+	Type PrincipalType `protobuf:"varint,4,opt,name=type,proto3,enum=hybridkit.identity.v1.PrincipalType" json:"type,omitempty"`
+	// The account can sign in.
+	AccountEnabled bool `protobuf:"varint,5,opt,name=account_enabled,json=accountEnabled,proto3" json:"account_enabled,omitempty"`
+	// The account is synchronised from on-premises AD.
+	Synced bool `protobuf:"varint,6,opt,name=synced,proto3" json:"synced,omitempty"`
+	// Holds Global Administrator, active or eligible.
+	GlobalAdmin bool `protobuf:"varint,7,opt,name=global_admin,json=globalAdmin,proto3" json:"global_admin,omitempty"`
+	// The roles held.
+	Roles []*HeldRole `protobuf:"bytes,8,rep,name=roles,proto3" json:"roles,omitempty"`
+	// The registration report could be read for the user; when false the methods are unknown.
+	RegistrationKnown bool `protobuf:"varint,9,opt,name=registration_known,json=registrationKnown,proto3" json:"registration_known,omitempty"`
+	// At least one MFA method registered.
+	MfaRegistered bool `protobuf:"varint,10,opt,name=mfa_registered,json=mfaRegistered,proto3" json:"mfa_registered,omitempty"`
+	// Registered methods (methodsRegistered), for example microsoftAuthenticatorPush, fido2.
+	Methods []string `protobuf:"bytes,11,rep,name=methods,proto3" json:"methods,omitempty"`
+	// At least one registered method is phishing-resistant (FIDO2, passkey, Windows Hello for
+	// Business, certificate).
+	PhishingResistant bool `protobuf:"varint,12,opt,name=phishing_resistant,json=phishingResistant,proto3" json:"phishing_resistant,omitempty"`
+	// Legacy per-user MFA state.
+	PerUserMfa PerUserMfaState `protobuf:"varint,13,opt,name=per_user_mfa,json=perUserMfa,proto3,enum=hybridkit.identity.v1.PerUserMfaState" json:"per_user_mfa,omitempty"`
+	// Conditional Access and security defaults could be read; when false, mfa_enforced_by may
+	// be incomplete.
+	EnforcementKnown bool `protobuf:"varint,14,opt,name=enforcement_known,json=enforcementKnown,proto3" json:"enforcement_known,omitempty"`
+	// What requires MFA at every sign-in of the admin; empty when nothing does.
+	MfaEnforcedBy []*MfaControl `protobuf:"bytes,15,rep,name=mfa_enforced_by,json=mfaEnforcedBy,proto3" json:"mfa_enforced_by,omitempty"`
+	// What would require MFA but does not: report-only or disabled policies, exclusions,
+	// narrowed conditions.
+	MfaGaps       []*MfaControl `protobuf:"bytes,16,rep,name=mfa_gaps,json=mfaGaps,proto3" json:"mfa_gaps,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Admin) Reset() {
+	*x = Admin{}
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Admin) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Admin) ProtoMessage() {}
+
+func (x *Admin) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Admin.ProtoReflect.Descriptor instead.
+func (*Admin) Descriptor() ([]byte, []int) {
+	return file_hybridkit_identity_v1_identity_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *Admin) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Admin) GetUserPrincipalName() string {
+	if x != nil {
+		return x.UserPrincipalName
+	}
+	return ""
+}
+
+func (x *Admin) GetDisplayName() string {
+	if x != nil {
+		return x.DisplayName
+	}
+	return ""
+}
+
+func (x *Admin) GetType() PrincipalType {
+	if x != nil {
+		return x.Type
+	}
+	return PrincipalType_PRINCIPAL_TYPE_UNSPECIFIED
+}
+
+func (x *Admin) GetAccountEnabled() bool {
+	if x != nil {
+		return x.AccountEnabled
+	}
+	return false
+}
+
+func (x *Admin) GetSynced() bool {
+	if x != nil {
+		return x.Synced
+	}
+	return false
+}
+
+func (x *Admin) GetGlobalAdmin() bool {
+	if x != nil {
+		return x.GlobalAdmin
+	}
+	return false
+}
+
+func (x *Admin) GetRoles() []*HeldRole {
+	if x != nil {
+		return x.Roles
+	}
+	return nil
+}
+
+func (x *Admin) GetRegistrationKnown() bool {
+	if x != nil {
+		return x.RegistrationKnown
+	}
+	return false
+}
+
+func (x *Admin) GetMfaRegistered() bool {
+	if x != nil {
+		return x.MfaRegistered
+	}
+	return false
+}
+
+func (x *Admin) GetMethods() []string {
+	if x != nil {
+		return x.Methods
+	}
+	return nil
+}
+
+func (x *Admin) GetPhishingResistant() bool {
+	if x != nil {
+		return x.PhishingResistant
+	}
+	return false
+}
+
+func (x *Admin) GetPerUserMfa() PerUserMfaState {
+	if x != nil {
+		return x.PerUserMfa
+	}
+	return PerUserMfaState_PER_USER_MFA_STATE_UNSPECIFIED
+}
+
+func (x *Admin) GetEnforcementKnown() bool {
+	if x != nil {
+		return x.EnforcementKnown
+	}
+	return false
+}
+
+func (x *Admin) GetMfaEnforcedBy() []*MfaControl {
+	if x != nil {
+		return x.MfaEnforcedBy
+	}
+	return nil
+}
+
+func (x *Admin) GetMfaGaps() []*MfaControl {
+	if x != nil {
+		return x.MfaGaps
+	}
+	return nil
+}
+
+// HeldRole is a role an admin holds.
+type HeldRole struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Role template id.
+	RoleId string `protobuf:"bytes,1,opt,name=role_id,json=roleId,proto3" json:"role_id,omitempty"`
+	// Role name, for example Global Administrator.
+	RoleName string `protobuf:"bytes,2,opt,name=role_name,json=roleName,proto3" json:"role_name,omitempty"`
+	// Active or eligible.
+	State RoleAssignmentState `protobuf:"varint,3,opt,name=state,proto3,enum=hybridkit.identity.v1.RoleAssignmentState" json:"state,omitempty"`
+	// The role-assignable group the role comes through; empty for a direct assignment.
+	ViaGroupName string `protobuf:"bytes,4,opt,name=via_group_name,json=viaGroupName,proto3" json:"via_group_name,omitempty"`
+	// directoryScopeId: "/" for the tenant, or an administrative unit.
+	DirectoryScopeId string `protobuf:"bytes,5,opt,name=directory_scope_id,json=directoryScopeId,proto3" json:"directory_scope_id,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *HeldRole) Reset() {
+	*x = HeldRole{}
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HeldRole) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HeldRole) ProtoMessage() {}
+
+func (x *HeldRole) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HeldRole.ProtoReflect.Descriptor instead.
+func (*HeldRole) Descriptor() ([]byte, []int) {
+	return file_hybridkit_identity_v1_identity_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *HeldRole) GetRoleId() string {
+	if x != nil {
+		return x.RoleId
+	}
+	return ""
+}
+
+func (x *HeldRole) GetRoleName() string {
+	if x != nil {
+		return x.RoleName
+	}
+	return ""
+}
+
+func (x *HeldRole) GetState() RoleAssignmentState {
+	if x != nil {
+		return x.State
+	}
+	return RoleAssignmentState_ROLE_ASSIGNMENT_STATE_UNSPECIFIED
+}
+
+func (x *HeldRole) GetViaGroupName() string {
+	if x != nil {
+		return x.ViaGroupName
+	}
+	return ""
+}
+
+func (x *HeldRole) GetDirectoryScopeId() string {
+	if x != nil {
+		return x.DirectoryScopeId
+	}
+	return ""
+}
+
+// MfaControl is something that requires MFA of an admin, or would but does not.
+type MfaControl struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Security defaults, a Conditional Access policy or per-user MFA.
+	Kind MfaControlKind `protobuf:"varint,1,opt,name=kind,proto3,enum=hybridkit.identity.v1.MfaControlKind" json:"kind,omitempty"`
+	// Id of the Conditional Access policy.
+	PolicyId string `protobuf:"bytes,2,opt,name=policy_id,json=policyId,proto3" json:"policy_id,omitempty"`
+	// Display name of the Conditional Access policy.
+	PolicyName string `protobuf:"bytes,3,opt,name=policy_name,json=policyName,proto3" json:"policy_name,omitempty"`
+	// Why it covers the admin ("role Global Administrator", "all users"), or why it falls short
+	// ("is report-only", "excluded through group ...").
+	Detail string `protobuf:"bytes,4,opt,name=detail,proto3" json:"detail,omitempty"`
+	// The whole statement, in one line.
+	Description   string `protobuf:"bytes,5,opt,name=description,proto3" json:"description,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MfaControl) Reset() {
+	*x = MfaControl{}
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MfaControl) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MfaControl) ProtoMessage() {}
+
+func (x *MfaControl) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MfaControl.ProtoReflect.Descriptor instead.
+func (*MfaControl) Descriptor() ([]byte, []int) {
+	return file_hybridkit_identity_v1_identity_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *MfaControl) GetKind() MfaControlKind {
+	if x != nil {
+		return x.Kind
+	}
+	return MfaControlKind_MFA_CONTROL_KIND_UNSPECIFIED
+}
+
+func (x *MfaControl) GetPolicyId() string {
+	if x != nil {
+		return x.PolicyId
+	}
+	return ""
+}
+
+func (x *MfaControl) GetPolicyName() string {
+	if x != nil {
+		return x.PolicyName
+	}
+	return ""
+}
+
+func (x *MfaControl) GetDetail() string {
+	if x != nil {
+		return x.Detail
+	}
+	return ""
+}
+
+func (x *MfaControl) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+// ConditionalAccessPolicy is a Conditional Access policy, in the terms the checks use.
+type ConditionalAccessPolicy struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Policy id.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Display name.
+	DisplayName string `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	// On, off or report-only.
+	State ConditionalAccessState `protobuf:"varint,3,opt,name=state,proto3,enum=hybridkit.identity.v1.ConditionalAccessState" json:"state,omitempty"`
+	// Users included: All, None, GuestsOrExternalUsers or user ids.
+	IncludeUsers []string `protobuf:"bytes,4,rep,name=include_users,json=includeUsers,proto3" json:"include_users,omitempty"`
+	// Users excluded.
+	ExcludeUsers []string `protobuf:"bytes,5,rep,name=exclude_users,json=excludeUsers,proto3" json:"exclude_users,omitempty"`
+	// Group ids included.
+	IncludeGroups []string `protobuf:"bytes,6,rep,name=include_groups,json=includeGroups,proto3" json:"include_groups,omitempty"`
+	// Group ids excluded.
+	ExcludeGroups []string `protobuf:"bytes,7,rep,name=exclude_groups,json=excludeGroups,proto3" json:"exclude_groups,omitempty"`
+	// Role template ids included.
+	IncludeRoles []string `protobuf:"bytes,8,rep,name=include_roles,json=includeRoles,proto3" json:"include_roles,omitempty"`
+	// Role template ids excluded.
+	ExcludeRoles []string `protobuf:"bytes,9,rep,name=exclude_roles,json=excludeRoles,proto3" json:"exclude_roles,omitempty"`
+	// Applications included: All, Office365 or app ids.
+	IncludeApplications []string `protobuf:"bytes,10,rep,name=include_applications,json=includeApplications,proto3" json:"include_applications,omitempty"`
+	// Client app types: all, browser, mobileAppsAndDesktopClients, exchangeActiveSync, other.
+	ClientAppTypes []string `protobuf:"bytes,11,rep,name=client_app_types,json=clientAppTypes,proto3" json:"client_app_types,omitempty"`
+	// Grant operator: AND or OR.
+	GrantOperator string `protobuf:"bytes,12,opt,name=grant_operator,json=grantOperator,proto3" json:"grant_operator,omitempty"`
+	// Built-in grant controls: block, mfa, compliantDevice, ...
+	BuiltInControls []string `protobuf:"bytes,13,rep,name=built_in_controls,json=builtInControls,proto3" json:"built_in_controls,omitempty"`
+	// Required authentication strength's display name; empty when none.
+	AuthenticationStrength string `protobuf:"bytes,14,opt,name=authentication_strength,json=authenticationStrength,proto3" json:"authentication_strength,omitempty"`
+	unknownFields          protoimpl.UnknownFields
+	sizeCache              protoimpl.SizeCache
+}
+
+func (x *ConditionalAccessPolicy) Reset() {
+	*x = ConditionalAccessPolicy{}
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConditionalAccessPolicy) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConditionalAccessPolicy) ProtoMessage() {}
+
+func (x *ConditionalAccessPolicy) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConditionalAccessPolicy.ProtoReflect.Descriptor instead.
+func (*ConditionalAccessPolicy) Descriptor() ([]byte, []int) {
+	return file_hybridkit_identity_v1_identity_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *ConditionalAccessPolicy) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *ConditionalAccessPolicy) GetDisplayName() string {
+	if x != nil {
+		return x.DisplayName
+	}
+	return ""
+}
+
+func (x *ConditionalAccessPolicy) GetState() ConditionalAccessState {
+	if x != nil {
+		return x.State
+	}
+	return ConditionalAccessState_CONDITIONAL_ACCESS_STATE_UNSPECIFIED
+}
+
+func (x *ConditionalAccessPolicy) GetIncludeUsers() []string {
+	if x != nil {
+		return x.IncludeUsers
+	}
+	return nil
+}
+
+func (x *ConditionalAccessPolicy) GetExcludeUsers() []string {
+	if x != nil {
+		return x.ExcludeUsers
+	}
+	return nil
+}
+
+func (x *ConditionalAccessPolicy) GetIncludeGroups() []string {
+	if x != nil {
+		return x.IncludeGroups
+	}
+	return nil
+}
+
+func (x *ConditionalAccessPolicy) GetExcludeGroups() []string {
+	if x != nil {
+		return x.ExcludeGroups
+	}
+	return nil
+}
+
+func (x *ConditionalAccessPolicy) GetIncludeRoles() []string {
+	if x != nil {
+		return x.IncludeRoles
+	}
+	return nil
+}
+
+func (x *ConditionalAccessPolicy) GetExcludeRoles() []string {
+	if x != nil {
+		return x.ExcludeRoles
+	}
+	return nil
+}
+
+func (x *ConditionalAccessPolicy) GetIncludeApplications() []string {
+	if x != nil {
+		return x.IncludeApplications
+	}
+	return nil
+}
+
+func (x *ConditionalAccessPolicy) GetClientAppTypes() []string {
+	if x != nil {
+		return x.ClientAppTypes
+	}
+	return nil
+}
+
+func (x *ConditionalAccessPolicy) GetGrantOperator() string {
+	if x != nil {
+		return x.GrantOperator
+	}
+	return ""
+}
+
+func (x *ConditionalAccessPolicy) GetBuiltInControls() []string {
+	if x != nil {
+		return x.BuiltInControls
+	}
+	return nil
+}
+
+func (x *ConditionalAccessPolicy) GetAuthenticationStrength() string {
+	if x != nil {
+		return x.AuthenticationStrength
+	}
+	return ""
+}
+
+// CheckLegacyAuthenticationRequest tunes the legacy-authentication check.
+type CheckLegacyAuthenticationRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Days of sign-in logs read; 0: 30. At most 30 (Entra keeps 30 days with P1 or P2).
+	Days int32 `protobuf:"varint,1,opt,name=days,proto3" json:"days,omitempty"`
+	// Most users listed in the report and quoted in findings; 0: 20. At most 10000.
+	MaxListed     int32 `protobuf:"varint,2,opt,name=max_listed,json=maxListed,proto3" json:"max_listed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CheckLegacyAuthenticationRequest) Reset() {
+	*x = CheckLegacyAuthenticationRequest{}
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CheckLegacyAuthenticationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CheckLegacyAuthenticationRequest) ProtoMessage() {}
+
+func (x *CheckLegacyAuthenticationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CheckLegacyAuthenticationRequest.ProtoReflect.Descriptor instead.
+func (*CheckLegacyAuthenticationRequest) Descriptor() ([]byte, []int) {
+	return file_hybridkit_identity_v1_identity_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *CheckLegacyAuthenticationRequest) GetDays() int32 {
+	if x != nil {
+		return x.Days
+	}
+	return 0
+}
+
+func (x *CheckLegacyAuthenticationRequest) GetMaxListed() int32 {
+	if x != nil {
+		return x.MaxListed
+	}
+	return 0
+}
+
+// CheckLegacyAuthenticationResponse carries the legacy-authentication report and its findings.
+type CheckLegacyAuthenticationResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Report of legacy authentication.
+	Report *LegacyAuthenticationReport `protobuf:"bytes,1,opt,name=report,proto3" json:"report,omitempty"`
+	// Findings that follow from the report.
+	Findings      []*Finding `protobuf:"bytes,2,rep,name=findings,proto3" json:"findings,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CheckLegacyAuthenticationResponse) Reset() {
+	*x = CheckLegacyAuthenticationResponse{}
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CheckLegacyAuthenticationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CheckLegacyAuthenticationResponse) ProtoMessage() {}
+
+func (x *CheckLegacyAuthenticationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CheckLegacyAuthenticationResponse.ProtoReflect.Descriptor instead.
+func (*CheckLegacyAuthenticationResponse) Descriptor() ([]byte, []int) {
+	return file_hybridkit_identity_v1_identity_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *CheckLegacyAuthenticationResponse) GetReport() *LegacyAuthenticationReport {
+	if x != nil {
+		return x.Report
+	}
+	return nil
+}
+
+func (x *CheckLegacyAuthenticationResponse) GetFindings() []*Finding {
+	if x != nil {
+		return x.Findings
+	}
+	return nil
+}
+
+// LegacyAuthenticationReport says whether legacy authentication is blocked and who still uses it.
+type LegacyAuthenticationReport struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Whether security defaults (which block legacy authentication) are on; unset when unreadable.
+	SecurityDefaults *bool `protobuf:"varint,1,opt,name=security_defaults,json=securityDefaults,proto3,oneof" json:"security_defaults,omitempty"`
+	// Conditional Access policies that block legacy client types, in any state.
+	Policies []*LegacyBlockPolicy `protobuf:"bytes,2,rep,name=policies,proto3" json:"policies,omitempty"`
+	// Security defaults or an enabled policy blocks both legacy client types for all users and
+	// all apps (exclusions aside).
+	Blocked bool `protobuf:"varint,3,opt,name=blocked,proto3" json:"blocked,omitempty"`
+	// The sign-in logs were read; when false the counts below are unknown (see unavailable).
+	SignInsRead bool `protobuf:"varint,4,opt,name=sign_ins_read,json=signInsRead,proto3" json:"sign_ins_read,omitempty"`
+	// Start of the sign-in window read.
+	SinceTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=since_time,json=sinceTime,proto3" json:"since_time,omitempty"`
+	// Legacy sign-ins since since_time.
+	SignIns int32 `protobuf:"varint,6,opt,name=sign_ins,json=signIns,proto3" json:"sign_ins,omitempty"`
+	// Of which successful (errorCode 0).
+	SuccessfulSignIns int32 `protobuf:"varint,7,opt,name=successful_sign_ins,json=successfulSignIns,proto3" json:"successful_sign_ins,omitempty"`
+	// Legacy sign-ins by client app, most first.
+	ByClient []*LegacyUsage `protobuf:"bytes,8,rep,name=by_client,json=byClient,proto3" json:"by_client,omitempty"`
+	// Distinct users who signed in with legacy clients.
+	Users int32 `protobuf:"varint,9,opt,name=users,proto3" json:"users,omitempty"`
+	// Legacy sign-ins by user, most first; at most max_listed of users.
+	ByUser []*LegacyUsage `protobuf:"bytes,10,rep,name=by_user,json=byUser,proto3" json:"by_user,omitempty"`
+	// Sources the check could not read.
+	Unavailable   []*UnavailableSource `protobuf:"bytes,11,rep,name=unavailable,proto3" json:"unavailable,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LegacyAuthenticationReport) Reset() {
+	*x = LegacyAuthenticationReport{}
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LegacyAuthenticationReport) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LegacyAuthenticationReport) ProtoMessage() {}
+
+func (x *LegacyAuthenticationReport) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LegacyAuthenticationReport.ProtoReflect.Descriptor instead.
+func (*LegacyAuthenticationReport) Descriptor() ([]byte, []int) {
+	return file_hybridkit_identity_v1_identity_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *LegacyAuthenticationReport) GetSecurityDefaults() bool {
+	if x != nil && x.SecurityDefaults != nil {
+		return *x.SecurityDefaults
+	}
+	return false
+}
+
+func (x *LegacyAuthenticationReport) GetPolicies() []*LegacyBlockPolicy {
+	if x != nil {
+		return x.Policies
+	}
+	return nil
+}
+
+func (x *LegacyAuthenticationReport) GetBlocked() bool {
+	if x != nil {
+		return x.Blocked
+	}
+	return false
+}
+
+func (x *LegacyAuthenticationReport) GetSignInsRead() bool {
+	if x != nil {
+		return x.SignInsRead
+	}
+	return false
+}
+
+func (x *LegacyAuthenticationReport) GetSinceTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.SinceTime
+	}
+	return nil
+}
+
+func (x *LegacyAuthenticationReport) GetSignIns() int32 {
+	if x != nil {
+		return x.SignIns
+	}
+	return 0
+}
+
+func (x *LegacyAuthenticationReport) GetSuccessfulSignIns() int32 {
+	if x != nil {
+		return x.SuccessfulSignIns
+	}
+	return 0
+}
+
+func (x *LegacyAuthenticationReport) GetByClient() []*LegacyUsage {
+	if x != nil {
+		return x.ByClient
+	}
+	return nil
+}
+
+func (x *LegacyAuthenticationReport) GetUsers() int32 {
+	if x != nil {
+		return x.Users
+	}
+	return 0
+}
+
+func (x *LegacyAuthenticationReport) GetByUser() []*LegacyUsage {
+	if x != nil {
+		return x.ByUser
+	}
+	return nil
+}
+
+func (x *LegacyAuthenticationReport) GetUnavailable() []*UnavailableSource {
+	if x != nil {
+		return x.Unavailable
+	}
+	return nil
+}
+
+// LegacyBlockPolicy is a Conditional Access policy that blocks legacy client types.
+type LegacyBlockPolicy struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Policy id.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Display name.
+	DisplayName string `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	// On, off or report-only.
+	State ConditionalAccessState `protobuf:"varint,3,opt,name=state,proto3,enum=hybridkit.identity.v1.ConditionalAccessState" json:"state,omitempty"`
+	// Legacy client types blocked: exchangeActiveSync, other.
+	ClientAppTypes []string `protobuf:"bytes,4,rep,name=client_app_types,json=clientAppTypes,proto3" json:"client_app_types,omitempty"`
+	// Targets all users.
+	AllUsers bool `protobuf:"varint,5,opt,name=all_users,json=allUsers,proto3" json:"all_users,omitempty"`
+	// Why it does not block every legacy sign-in of every user (exclusions aside).
+	Gaps []string `protobuf:"bytes,6,rep,name=gaps,proto3" json:"gaps,omitempty"`
+	// Exclusions: "user <id>", "group <name (id)>", "role <name>".
+	Excluded []string `protobuf:"bytes,7,rep,name=excluded,proto3" json:"excluded,omitempty"`
+	// Its effect, in one line.
+	Effect        string `protobuf:"bytes,8,opt,name=effect,proto3" json:"effect,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LegacyBlockPolicy) Reset() {
+	*x = LegacyBlockPolicy{}
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LegacyBlockPolicy) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LegacyBlockPolicy) ProtoMessage() {}
+
+func (x *LegacyBlockPolicy) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LegacyBlockPolicy.ProtoReflect.Descriptor instead.
+func (*LegacyBlockPolicy) Descriptor() ([]byte, []int) {
+	return file_hybridkit_identity_v1_identity_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *LegacyBlockPolicy) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *LegacyBlockPolicy) GetDisplayName() string {
+	if x != nil {
+		return x.DisplayName
+	}
+	return ""
+}
+
+func (x *LegacyBlockPolicy) GetState() ConditionalAccessState {
+	if x != nil {
+		return x.State
+	}
+	return ConditionalAccessState_CONDITIONAL_ACCESS_STATE_UNSPECIFIED
+}
+
+func (x *LegacyBlockPolicy) GetClientAppTypes() []string {
+	if x != nil {
+		return x.ClientAppTypes
+	}
+	return nil
+}
+
+func (x *LegacyBlockPolicy) GetAllUsers() bool {
+	if x != nil {
+		return x.AllUsers
+	}
+	return false
+}
+
+func (x *LegacyBlockPolicy) GetGaps() []string {
+	if x != nil {
+		return x.Gaps
+	}
+	return nil
+}
+
+func (x *LegacyBlockPolicy) GetExcluded() []string {
+	if x != nil {
+		return x.Excluded
+	}
+	return nil
+}
+
+func (x *LegacyBlockPolicy) GetEffect() string {
+	if x != nil {
+		return x.Effect
+	}
+	return ""
+}
+
+// LegacyUsage counts legacy sign-ins of one client app or one user.
+type LegacyUsage struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Client app (clientAppUsed) or user principal name.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Legacy sign-ins.
+	SignIns int32 `protobuf:"varint,2,opt,name=sign_ins,json=signIns,proto3" json:"sign_ins,omitempty"`
+	// Of which successful.
+	SuccessfulSignIns int32 `protobuf:"varint,3,opt,name=successful_sign_ins,json=successfulSignIns,proto3" json:"successful_sign_ins,omitempty"`
+	// By user: the client apps the user signed in with.
+	ClientApps []string `protobuf:"bytes,4,rep,name=client_apps,json=clientApps,proto3" json:"client_apps,omitempty"`
+	// The latest sign-in.
+	LastSeenTime  *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=last_seen_time,json=lastSeenTime,proto3" json:"last_seen_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LegacyUsage) Reset() {
+	*x = LegacyUsage{}
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LegacyUsage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LegacyUsage) ProtoMessage() {}
+
+func (x *LegacyUsage) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LegacyUsage.ProtoReflect.Descriptor instead.
+func (*LegacyUsage) Descriptor() ([]byte, []int) {
+	return file_hybridkit_identity_v1_identity_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *LegacyUsage) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *LegacyUsage) GetSignIns() int32 {
+	if x != nil {
+		return x.SignIns
+	}
+	return 0
+}
+
+func (x *LegacyUsage) GetSuccessfulSignIns() int32 {
+	if x != nil {
+		return x.SuccessfulSignIns
+	}
+	return 0
+}
+
+func (x *LegacyUsage) GetClientApps() []string {
+	if x != nil {
+		return x.ClientApps
+	}
+	return nil
+}
+
+func (x *LegacyUsage) GetLastSeenTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastSeenTime
+	}
+	return nil
+}
+
+// CheckSecureScoreRequest tunes the Secure Score check.
+type CheckSecureScoreRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Daily snapshots in the history; 0: 30. At most 90.
+	Days int32 `protobuf:"varint,1,opt,name=days,proto3" json:"days,omitempty"`
+	// Most improvement actions reported as findings; 0: 10. At most 100. The report lists all.
+	MaxActions    int32 `protobuf:"varint,2,opt,name=max_actions,json=maxActions,proto3" json:"max_actions,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CheckSecureScoreRequest) Reset() {
+	*x = CheckSecureScoreRequest{}
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CheckSecureScoreRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CheckSecureScoreRequest) ProtoMessage() {}
+
+func (x *CheckSecureScoreRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CheckSecureScoreRequest.ProtoReflect.Descriptor instead.
+func (*CheckSecureScoreRequest) Descriptor() ([]byte, []int) {
+	return file_hybridkit_identity_v1_identity_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *CheckSecureScoreRequest) GetDays() int32 {
+	if x != nil {
+		return x.Days
+	}
+	return 0
+}
+
+func (x *CheckSecureScoreRequest) GetMaxActions() int32 {
+	if x != nil {
+		return x.MaxActions
+	}
+	return 0
+}
+
+// CheckSecureScoreResponse carries the Secure Score report and its findings.
+type CheckSecureScoreResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Report of Microsoft Secure Score.
+	Report *SecureScoreReport `protobuf:"bytes,1,opt,name=report,proto3" json:"report,omitempty"`
+	// Findings that follow from the report.
+	Findings      []*Finding `protobuf:"bytes,2,rep,name=findings,proto3" json:"findings,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CheckSecureScoreResponse) Reset() {
+	*x = CheckSecureScoreResponse{}
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CheckSecureScoreResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CheckSecureScoreResponse) ProtoMessage() {}
+
+func (x *CheckSecureScoreResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CheckSecureScoreResponse.ProtoReflect.Descriptor instead.
+func (*CheckSecureScoreResponse) Descriptor() ([]byte, []int) {
+	return file_hybridkit_identity_v1_identity_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *CheckSecureScoreResponse) GetReport() *SecureScoreReport {
+	if x != nil {
+		return x.Report
+	}
+	return nil
+}
+
+func (x *CheckSecureScoreResponse) GetFindings() []*Finding {
+	if x != nil {
+		return x.Findings
+	}
+	return nil
+}
+
+// SecureScoreReport is the tenant's Microsoft Secure Score and its identity improvement actions.
+type SecureScoreReport struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Points of the newest snapshot.
+	CurrentScore float64 `protobuf:"fixed64,1,opt,name=current_score,json=currentScore,proto3" json:"current_score,omitempty"`
+	// Points available.
+	MaxScore float64 `protobuf:"fixed64,2,opt,name=max_score,json=maxScore,proto3" json:"max_score,omitempty"`
+	// current_score as a percentage of max_score.
+	Percentage float64 `protobuf:"fixed64,3,opt,name=percentage,proto3" json:"percentage,omitempty"`
+	// When the newest snapshot was taken; unset when there is none yet.
+	SnapshotTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=snapshot_time,json=snapshotTime,proto3" json:"snapshot_time,omitempty"`
+	// The daily score, newest first.
+	History []*SecureScorePoint `protobuf:"bytes,5,rep,name=history,proto3" json:"history,omitempty"`
+	// Newest score minus the oldest in the history.
+	Change float64 `protobuf:"fixed64,6,opt,name=change,proto3" json:"change,omitempty"`
+	// Average scores of comparable tenants.
+	Comparative []*ComparativeScore `protobuf:"bytes,7,rep,name=comparative,proto3" json:"comparative,omitempty"`
+	// Identity improvement actions ranked by the points still to gain, then by Microsoft's rank;
+	// empty when the control profiles could not be read (see unavailable).
+	Actions []*SecureScoreAction `protobuf:"bytes,8,rep,name=actions,proto3" json:"actions,omitempty"`
+	// Sources the check could not read.
+	Unavailable   []*UnavailableSource `protobuf:"bytes,9,rep,name=unavailable,proto3" json:"unavailable,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SecureScoreReport) Reset() {
+	*x = SecureScoreReport{}
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SecureScoreReport) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SecureScoreReport) ProtoMessage() {}
+
+func (x *SecureScoreReport) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SecureScoreReport.ProtoReflect.Descriptor instead.
+func (*SecureScoreReport) Descriptor() ([]byte, []int) {
+	return file_hybridkit_identity_v1_identity_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *SecureScoreReport) GetCurrentScore() float64 {
+	if x != nil {
+		return x.CurrentScore
+	}
+	return 0
+}
+
+func (x *SecureScoreReport) GetMaxScore() float64 {
+	if x != nil {
+		return x.MaxScore
+	}
+	return 0
+}
+
+func (x *SecureScoreReport) GetPercentage() float64 {
+	if x != nil {
+		return x.Percentage
+	}
+	return 0
+}
+
+func (x *SecureScoreReport) GetSnapshotTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.SnapshotTime
+	}
+	return nil
+}
+
+func (x *SecureScoreReport) GetHistory() []*SecureScorePoint {
+	if x != nil {
+		return x.History
+	}
+	return nil
+}
+
+func (x *SecureScoreReport) GetChange() float64 {
+	if x != nil {
+		return x.Change
+	}
+	return 0
+}
+
+func (x *SecureScoreReport) GetComparative() []*ComparativeScore {
+	if x != nil {
+		return x.Comparative
+	}
+	return nil
+}
+
+func (x *SecureScoreReport) GetActions() []*SecureScoreAction {
+	if x != nil {
+		return x.Actions
+	}
+	return nil
+}
+
+func (x *SecureScoreReport) GetUnavailable() []*UnavailableSource {
+	if x != nil {
+		return x.Unavailable
+	}
+	return nil
+}
+
+// SecureScorePoint is one day's score.
+type SecureScorePoint struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// When the snapshot was taken.
+	Time *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=time,proto3" json:"time,omitempty"`
+	// Points.
+	Score float64 `protobuf:"fixed64,2,opt,name=score,proto3" json:"score,omitempty"`
+	// Points available.
+	MaxScore      float64 `protobuf:"fixed64,3,opt,name=max_score,json=maxScore,proto3" json:"max_score,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SecureScorePoint) Reset() {
+	*x = SecureScorePoint{}
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SecureScorePoint) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SecureScorePoint) ProtoMessage() {}
+
+func (x *SecureScorePoint) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SecureScorePoint.ProtoReflect.Descriptor instead.
+func (*SecureScorePoint) Descriptor() ([]byte, []int) {
+	return file_hybridkit_identity_v1_identity_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *SecureScorePoint) GetTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Time
+	}
+	return nil
+}
+
+func (x *SecureScorePoint) GetScore() float64 {
+	if x != nil {
+		return x.Score
+	}
+	return 0
+}
+
+func (x *SecureScorePoint) GetMaxScore() float64 {
+	if x != nil {
+		return x.MaxScore
+	}
+	return 0
+}
+
+// ComparativeScore is the average score of comparable tenants.
+type ComparativeScore struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What they are compared by, for example AllTenants or TotalSeats.
+	Basis string `protobuf:"bytes,1,opt,name=basis,proto3" json:"basis,omitempty"`
+	// Their average score, in percent.
+	AverageScore  float64 `protobuf:"fixed64,2,opt,name=average_score,json=averageScore,proto3" json:"average_score,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ComparativeScore) Reset() {
+	*x = ComparativeScore{}
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ComparativeScore) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ComparativeScore) ProtoMessage() {}
+
+func (x *ComparativeScore) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ComparativeScore.ProtoReflect.Descriptor instead.
+func (*ComparativeScore) Descriptor() ([]byte, []int) {
+	return file_hybridkit_identity_v1_identity_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *ComparativeScore) GetBasis() string {
+	if x != nil {
+		return x.Basis
+	}
+	return ""
+}
+
+func (x *ComparativeScore) GetAverageScore() float64 {
+	if x != nil {
+		return x.AverageScore
+	}
+	return 0
+}
+
+// SecureScoreAction is an improvement action with the tenant's progress on it.
+type SecureScoreAction struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Control id, for example AdminMFAV2.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Title.
+	Title string `protobuf:"bytes,2,opt,name=title,proto3" json:"title,omitempty"`
+	// Points the tenant has.
+	Score float64 `protobuf:"fixed64,3,opt,name=score,proto3" json:"score,omitempty"`
+	// Points available.
+	MaxScore float64 `protobuf:"fixed64,4,opt,name=max_score,json=maxScore,proto3" json:"max_score,omitempty"`
+	// Points still to gain.
+	Gap float64 `protobuf:"fixed64,5,opt,name=gap,proto3" json:"gap,omitempty"`
+	// Microsoft's rank.
+	Rank int32 `protobuf:"varint,6,opt,name=rank,proto3" json:"rank,omitempty"`
+	// User impact: Low, Moderate or High.
+	UserImpact string `protobuf:"bytes,7,opt,name=user_impact,json=userImpact,proto3" json:"user_impact,omitempty"`
+	// Implementation cost: Low, Moderate or High.
+	ImplementationCost string `protobuf:"bytes,8,opt,name=implementation_cost,json=implementationCost,proto3" json:"implementation_cost,omitempty"`
+	// Remediation, as plain text.
+	Remediation string `protobuf:"bytes,9,opt,name=remediation,proto3" json:"remediation,omitempty"`
+	// Service, for example AzureAD.
+	Service string `protobuf:"bytes,10,opt,name=service,proto3" json:"service,omitempty"`
+	// Threats it mitigates.
+	Threats []string `protobuf:"bytes,11,rep,name=threats,proto3" json:"threats,omitempty"`
+	// The admin's status for it: Default, Ignored, ThirdParty, Reviewed; empty when never set.
+	State string `protobuf:"bytes,12,opt,name=state,proto3" json:"state,omitempty"`
+	// Where to act on it.
+	ActionUrl     string `protobuf:"bytes,13,opt,name=action_url,json=actionUrl,proto3" json:"action_url,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SecureScoreAction) Reset() {
+	*x = SecureScoreAction{}
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SecureScoreAction) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SecureScoreAction) ProtoMessage() {}
+
+func (x *SecureScoreAction) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SecureScoreAction.ProtoReflect.Descriptor instead.
+func (*SecureScoreAction) Descriptor() ([]byte, []int) {
+	return file_hybridkit_identity_v1_identity_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *SecureScoreAction) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *SecureScoreAction) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *SecureScoreAction) GetScore() float64 {
+	if x != nil {
+		return x.Score
+	}
+	return 0
+}
+
+func (x *SecureScoreAction) GetMaxScore() float64 {
+	if x != nil {
+		return x.MaxScore
+	}
+	return 0
+}
+
+func (x *SecureScoreAction) GetGap() float64 {
+	if x != nil {
+		return x.Gap
+	}
+	return 0
+}
+
+func (x *SecureScoreAction) GetRank() int32 {
+	if x != nil {
+		return x.Rank
+	}
+	return 0
+}
+
+func (x *SecureScoreAction) GetUserImpact() string {
+	if x != nil {
+		return x.UserImpact
+	}
+	return ""
+}
+
+func (x *SecureScoreAction) GetImplementationCost() string {
+	if x != nil {
+		return x.ImplementationCost
+	}
+	return ""
+}
+
+func (x *SecureScoreAction) GetRemediation() string {
+	if x != nil {
+		return x.Remediation
+	}
+	return ""
+}
+
+func (x *SecureScoreAction) GetService() string {
+	if x != nil {
+		return x.Service
+	}
+	return ""
+}
+
+func (x *SecureScoreAction) GetThreats() []string {
+	if x != nil {
+		return x.Threats
+	}
+	return nil
+}
+
+func (x *SecureScoreAction) GetState() string {
+	if x != nil {
+		return x.State
+	}
+	return ""
+}
+
+func (x *SecureScoreAction) GetActionUrl() string {
+	if x != nil {
+		return x.ActionUrl
+	}
+	return ""
+}
+
 var File_hybridkit_identity_v1_identity_proto protoreflect.FileDescriptor
 
 const file_hybridkit_identity_v1_identity_proto_rawDesc = "" +
 	"\n" +
-	"$hybridkit/identity/v1/identity.proto\x12\x15hybridkit.identity.v1\x1a\x1cgoogle/api/annotations.proto\"\x16\n" +
+	"$hybridkit/identity/v1/identity.proto\x12\x15hybridkit.identity.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x16\n" +
 	"\x14CheckLicencesRequest\"\x91\x01\n" +
 	"\x15CheckLicencesResponse\x12<\n" +
 	"\x06report\x18\x01 \x01(\v2$.hybridkit.identity.v1.LicenceReportR\x06report\x12:\n" +
@@ -629,16 +3869,299 @@ const file_hybridkit_identity_v1_identity_proto_rawDesc = "" +
 	"\vremediation\x18\x05 \x01(\tR\vremediation\x12\x1e\n" +
 	"\n" +
 	"references\x18\x06 \x03(\tR\n" +
-	"references*\x88\x01\n" +
+	"references\"\xba\x01\n" +
+	"\x11UnavailableSource\x12\x16\n" +
+	"\x06source\x18\x01 \x01(\tR\x06source\x12\x1e\n" +
+	"\n" +
+	"permission\x18\x02 \x01(\tR\n" +
+	"permission\x12=\n" +
+	"\alicence\x18\x03 \x01(\x0e2#.hybridkit.identity.v1.EntraLicenceR\alicence\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\x12\x16\n" +
+	"\x06detail\x18\x05 \x01(\tR\x06detail\"N\n" +
+	"\x10CheckSyncRequest\x12:\n" +
+	"\vstale_after\x18\x01 \x01(\v2\x19.google.protobuf.DurationR\n" +
+	"staleAfter\"\x8a\x01\n" +
+	"\x11CheckSyncResponse\x129\n" +
+	"\x06report\x18\x01 \x01(\v2!.hybridkit.identity.v1.SyncReportR\x06report\x12:\n" +
+	"\bfindings\x18\x02 \x03(\v2\x1e.hybridkit.identity.v1.FindingR\bfindings\"\x92\x04\n" +
+	"\n" +
+	"SyncReport\x12\x1b\n" +
+	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12!\n" +
+	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12\x18\n" +
+	"\aenabled\x18\x03 \x01(\bR\aenabled\x12@\n" +
+	"\x0elast_sync_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\flastSyncTime\x12A\n" +
+	"\x0fsince_last_sync\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\rsinceLastSync\x12\x14\n" +
+	"\x05stale\x18\x06 \x01(\bR\x05stale\x12:\n" +
+	"\vstale_after\x18\a \x01(\v2\x19.google.protobuf.DurationR\n" +
+	"staleAfter\x12N\n" +
+	"\rconfiguration\x18\b \x01(\v2(.hybridkit.identity.v1.SyncConfigurationR\rconfiguration\x127\n" +
+	"\x05users\x18\t \x01(\v2!.hybridkit.identity.v1.UserCountsR\x05users\x12J\n" +
+	"\vunavailable\x18\n" +
+	" \x03(\v2(.hybridkit.identity.v1.UnavailableSourceR\vunavailable\"\xdb\x02\n" +
+	"\x11SyncConfiguration\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12>\n" +
+	"\bfeatures\x18\x02 \x03(\v2\".hybridkit.identity.v1.SyncFeatureR\bfeatures\x12,\n" +
+	"\x12password_hash_sync\x18\x03 \x01(\bR\x10passwordHashSync\x12>\n" +
+	"\x1bpassword_writeback_reported\x18\x04 \x01(\bR\x19passwordWritebackReported\x12D\n" +
+	"\x1eaccidental_deletion_prevention\x18\x05 \x01(\tR\x1caccidentalDeletionPrevention\x12B\n" +
+	"\x1daccidental_deletion_threshold\x18\x06 \x01(\x05R\x1baccidentalDeletionThreshold\";\n" +
+	"\vSyncFeature\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
+	"\aenabled\x18\x02 \x01(\bR\aenabled\"\xdd\x01\n" +
+	"\n" +
+	"UserCounts\x12\x14\n" +
+	"\x05total\x18\x01 \x01(\x05R\x05total\x12\x18\n" +
+	"\amembers\x18\x02 \x01(\x05R\amembers\x12\x16\n" +
+	"\x06guests\x18\x03 \x01(\x05R\x06guests\x12\x16\n" +
+	"\x06synced\x18\x04 \x01(\x05R\x06synced\x12\x1d\n" +
+	"\n" +
+	"cloud_only\x18\x05 \x01(\x05R\tcloudOnly\x12'\n" +
+	"\x0fformerly_synced\x18\x06 \x01(\x05R\x0eformerlySynced\x12'\n" +
+	"\x0fdisabled_synced\x18\a \x01(\x05R\x0edisabledSynced\"1\n" +
+	"\x10CheckSsprRequest\x12\x1d\n" +
+	"\n" +
+	"max_listed\x18\x01 \x01(\x05R\tmaxListed\"\x8a\x01\n" +
+	"\x11CheckSsprResponse\x129\n" +
+	"\x06report\x18\x01 \x01(\v2!.hybridkit.identity.v1.SsprReportR\x06report\x12:\n" +
+	"\bfindings\x18\x02 \x03(\v2\x1e.hybridkit.identity.v1.FindingR\bfindings\"\xde\x04\n" +
+	"\n" +
+	"SsprReport\x12\x18\n" +
+	"\amembers\x18\x01 \x01(\x05R\amembers\x12\x1e\n" +
+	"\n" +
+	"registered\x18\x02 \x01(\x05R\n" +
+	"registered\x12\x18\n" +
+	"\aenabled\x18\x03 \x01(\x05R\aenabled\x12\x18\n" +
+	"\acapable\x18\x04 \x01(\x05R\acapable\x124\n" +
+	"\x16enabled_not_registered\x18\x05 \x01(\x05R\x14enabledNotRegistered\x12%\n" +
+	"\x0enot_registered\x18\x06 \x03(\tR\rnotRegistered\x12\x16\n" +
+	"\x06admins\x18\a \x01(\x05R\x06admins\x12+\n" +
+	"\x11admins_registered\x18\b \x01(\x05R\x10adminsRegistered\x12O\n" +
+	"\x0einferred_scope\x18\t \x01(\v2(.hybridkit.identity.v1.InferredSsprScopeR\rinferredScope\x12Y\n" +
+	"\x0emethods_policy\x18\n" +
+	" \x01(\v22.hybridkit.identity.v1.AuthenticationMethodsPolicyR\rmethodsPolicy\x121\n" +
+	"\x12admin_sspr_allowed\x18\v \x01(\bH\x00R\x10adminSsprAllowed\x88\x01\x01\x12J\n" +
+	"\vunavailable\x18\f \x03(\v2(.hybridkit.identity.v1.UnavailableSourceR\vunavailableB\x15\n" +
+	"\x13_admin_sspr_allowed\"\x97\x02\n" +
+	"\x11InferredSsprScope\x126\n" +
+	"\x05scope\x18\x01 \x01(\x0e2 .hybridkit.identity.v1.SsprScopeR\x05scope\x12\x1a\n" +
+	"\binferred\x18\x02 \x01(\bR\binferred\x12\x19\n" +
+	"\bgroup_id\x18\x03 \x01(\tR\agroupId\x12\x1d\n" +
+	"\n" +
+	"group_name\x18\x04 \x01(\tR\tgroupName\x12\x14\n" +
+	"\x05exact\x18\x05 \x01(\bR\x05exact\x12#\n" +
+	"\rgroup_members\x18\x06 \x01(\x05R\fgroupMembers\x12#\n" +
+	"\rgroup_enabled\x18\a \x01(\x05R\fgroupEnabled\x12\x14\n" +
+	"\x05basis\x18\b \x01(\tR\x05basis\"\xf4\x02\n" +
+	"\x1bAuthenticationMethodsPolicy\x12'\n" +
+	"\x0fmigration_state\x18\x01 \x01(\tR\x0emigrationState\x124\n" +
+	"\x16reconfirmation_in_days\x18\x02 \x01(\x05R\x14reconfirmationInDays\x12H\n" +
+	"\x12last_modified_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x10lastModifiedTime\x12`\n" +
+	"\x15registration_campaign\x18\x04 \x01(\v2+.hybridkit.identity.v1.RegistrationCampaignR\x14registrationCampaign\x12J\n" +
+	"\amethods\x18\x05 \x03(\v20.hybridkit.identity.v1.AuthenticationMethodStateR\amethods\"\x83\x02\n" +
+	"\x14RegistrationCampaign\x12\x14\n" +
+	"\x05state\x18\x01 \x01(\tR\x05state\x125\n" +
+	"\x17snooze_duration_in_days\x18\x02 \x01(\x05R\x14snoozeDurationInDays\x12N\n" +
+	"\x0finclude_targets\x18\x03 \x03(\v2%.hybridkit.identity.v1.CampaignTargetR\x0eincludeTargets\x12N\n" +
+	"\x0fexclude_targets\x18\x04 \x03(\v2%.hybridkit.identity.v1.CampaignTargetR\x0eexcludeTargets\"f\n" +
+	"\x0eCampaignTarget\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1f\n" +
+	"\vtarget_type\x18\x02 \x01(\tR\n" +
+	"targetType\x12#\n" +
+	"\rtarget_method\x18\x03 \x01(\tR\ftargetMethod\"A\n" +
+	"\x19AuthenticationMethodState\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
+	"\x05state\x18\x02 \x01(\tR\x05state\"l\n" +
+	"\x12CheckAdminsRequest\x12*\n" +
+	"\x11min_global_admins\x18\x01 \x01(\x05R\x0fminGlobalAdmins\x12*\n" +
+	"\x11max_global_admins\x18\x02 \x01(\x05R\x0fmaxGlobalAdmins\"\x8d\x01\n" +
+	"\x13CheckAdminsResponse\x12:\n" +
+	"\x06report\x18\x01 \x01(\v2\".hybridkit.identity.v1.AdminReportR\x06report\x12:\n" +
+	"\bfindings\x18\x02 \x03(\v2\x1e.hybridkit.identity.v1.FindingR\bfindings\"\xec\x02\n" +
+	"\vAdminReport\x124\n" +
+	"\x06admins\x18\x01 \x03(\v2\x1c.hybridkit.identity.v1.AdminR\x06admins\x12#\n" +
+	"\rglobal_admins\x18\x02 \x01(\x05R\fglobalAdmins\x120\n" +
+	"\x11security_defaults\x18\x03 \x01(\bH\x00R\x10securityDefaults\x88\x01\x01\x12n\n" +
+	"\x1bconditional_access_policies\x18\x04 \x03(\v2..hybridkit.identity.v1.ConditionalAccessPolicyR\x19conditionalAccessPolicies\x12J\n" +
+	"\vunavailable\x18\x05 \x03(\v2(.hybridkit.identity.v1.UnavailableSourceR\vunavailableB\x14\n" +
+	"\x12_security_defaults\"\xde\x05\n" +
+	"\x05Admin\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12.\n" +
+	"\x13user_principal_name\x18\x02 \x01(\tR\x11userPrincipalName\x12!\n" +
+	"\fdisplay_name\x18\x03 \x01(\tR\vdisplayName\x128\n" +
+	"\x04type\x18\x04 \x01(\x0e2$.hybridkit.identity.v1.PrincipalTypeR\x04type\x12'\n" +
+	"\x0faccount_enabled\x18\x05 \x01(\bR\x0eaccountEnabled\x12\x16\n" +
+	"\x06synced\x18\x06 \x01(\bR\x06synced\x12!\n" +
+	"\fglobal_admin\x18\a \x01(\bR\vglobalAdmin\x125\n" +
+	"\x05roles\x18\b \x03(\v2\x1f.hybridkit.identity.v1.HeldRoleR\x05roles\x12-\n" +
+	"\x12registration_known\x18\t \x01(\bR\x11registrationKnown\x12%\n" +
+	"\x0emfa_registered\x18\n" +
+	" \x01(\bR\rmfaRegistered\x12\x18\n" +
+	"\amethods\x18\v \x03(\tR\amethods\x12-\n" +
+	"\x12phishing_resistant\x18\f \x01(\bR\x11phishingResistant\x12H\n" +
+	"\fper_user_mfa\x18\r \x01(\x0e2&.hybridkit.identity.v1.PerUserMfaStateR\n" +
+	"perUserMfa\x12+\n" +
+	"\x11enforcement_known\x18\x0e \x01(\bR\x10enforcementKnown\x12I\n" +
+	"\x0fmfa_enforced_by\x18\x0f \x03(\v2!.hybridkit.identity.v1.MfaControlR\rmfaEnforcedBy\x12<\n" +
+	"\bmfa_gaps\x18\x10 \x03(\v2!.hybridkit.identity.v1.MfaControlR\amfaGaps\"\xd6\x01\n" +
+	"\bHeldRole\x12\x17\n" +
+	"\arole_id\x18\x01 \x01(\tR\x06roleId\x12\x1b\n" +
+	"\trole_name\x18\x02 \x01(\tR\broleName\x12@\n" +
+	"\x05state\x18\x03 \x01(\x0e2*.hybridkit.identity.v1.RoleAssignmentStateR\x05state\x12$\n" +
+	"\x0evia_group_name\x18\x04 \x01(\tR\fviaGroupName\x12,\n" +
+	"\x12directory_scope_id\x18\x05 \x01(\tR\x10directoryScopeId\"\xbf\x01\n" +
+	"\n" +
+	"MfaControl\x129\n" +
+	"\x04kind\x18\x01 \x01(\x0e2%.hybridkit.identity.v1.MfaControlKindR\x04kind\x12\x1b\n" +
+	"\tpolicy_id\x18\x02 \x01(\tR\bpolicyId\x12\x1f\n" +
+	"\vpolicy_name\x18\x03 \x01(\tR\n" +
+	"policyName\x12\x16\n" +
+	"\x06detail\x18\x04 \x01(\tR\x06detail\x12 \n" +
+	"\vdescription\x18\x05 \x01(\tR\vdescription\"\xdc\x04\n" +
+	"\x17ConditionalAccessPolicy\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
+	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12C\n" +
+	"\x05state\x18\x03 \x01(\x0e2-.hybridkit.identity.v1.ConditionalAccessStateR\x05state\x12#\n" +
+	"\rinclude_users\x18\x04 \x03(\tR\fincludeUsers\x12#\n" +
+	"\rexclude_users\x18\x05 \x03(\tR\fexcludeUsers\x12%\n" +
+	"\x0einclude_groups\x18\x06 \x03(\tR\rincludeGroups\x12%\n" +
+	"\x0eexclude_groups\x18\a \x03(\tR\rexcludeGroups\x12#\n" +
+	"\rinclude_roles\x18\b \x03(\tR\fincludeRoles\x12#\n" +
+	"\rexclude_roles\x18\t \x03(\tR\fexcludeRoles\x121\n" +
+	"\x14include_applications\x18\n" +
+	" \x03(\tR\x13includeApplications\x12(\n" +
+	"\x10client_app_types\x18\v \x03(\tR\x0eclientAppTypes\x12%\n" +
+	"\x0egrant_operator\x18\f \x01(\tR\rgrantOperator\x12*\n" +
+	"\x11built_in_controls\x18\r \x03(\tR\x0fbuiltInControls\x127\n" +
+	"\x17authentication_strength\x18\x0e \x01(\tR\x16authenticationStrength\"U\n" +
+	" CheckLegacyAuthenticationRequest\x12\x12\n" +
+	"\x04days\x18\x01 \x01(\x05R\x04days\x12\x1d\n" +
+	"\n" +
+	"max_listed\x18\x02 \x01(\x05R\tmaxListed\"\xaa\x01\n" +
+	"!CheckLegacyAuthenticationResponse\x12I\n" +
+	"\x06report\x18\x01 \x01(\v21.hybridkit.identity.v1.LegacyAuthenticationReportR\x06report\x12:\n" +
+	"\bfindings\x18\x02 \x03(\v2\x1e.hybridkit.identity.v1.FindingR\bfindings\"\xce\x04\n" +
+	"\x1aLegacyAuthenticationReport\x120\n" +
+	"\x11security_defaults\x18\x01 \x01(\bH\x00R\x10securityDefaults\x88\x01\x01\x12D\n" +
+	"\bpolicies\x18\x02 \x03(\v2(.hybridkit.identity.v1.LegacyBlockPolicyR\bpolicies\x12\x18\n" +
+	"\ablocked\x18\x03 \x01(\bR\ablocked\x12\"\n" +
+	"\rsign_ins_read\x18\x04 \x01(\bR\vsignInsRead\x129\n" +
+	"\n" +
+	"since_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tsinceTime\x12\x19\n" +
+	"\bsign_ins\x18\x06 \x01(\x05R\asignIns\x12.\n" +
+	"\x13successful_sign_ins\x18\a \x01(\x05R\x11successfulSignIns\x12?\n" +
+	"\tby_client\x18\b \x03(\v2\".hybridkit.identity.v1.LegacyUsageR\bbyClient\x12\x14\n" +
+	"\x05users\x18\t \x01(\x05R\x05users\x12;\n" +
+	"\aby_user\x18\n" +
+	" \x03(\v2\".hybridkit.identity.v1.LegacyUsageR\x06byUser\x12J\n" +
+	"\vunavailable\x18\v \x03(\v2(.hybridkit.identity.v1.UnavailableSourceR\vunavailableB\x14\n" +
+	"\x12_security_defaults\"\x9a\x02\n" +
+	"\x11LegacyBlockPolicy\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
+	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12C\n" +
+	"\x05state\x18\x03 \x01(\x0e2-.hybridkit.identity.v1.ConditionalAccessStateR\x05state\x12(\n" +
+	"\x10client_app_types\x18\x04 \x03(\tR\x0eclientAppTypes\x12\x1b\n" +
+	"\tall_users\x18\x05 \x01(\bR\ballUsers\x12\x12\n" +
+	"\x04gaps\x18\x06 \x03(\tR\x04gaps\x12\x1a\n" +
+	"\bexcluded\x18\a \x03(\tR\bexcluded\x12\x16\n" +
+	"\x06effect\x18\b \x01(\tR\x06effect\"\xcf\x01\n" +
+	"\vLegacyUsage\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x19\n" +
+	"\bsign_ins\x18\x02 \x01(\x05R\asignIns\x12.\n" +
+	"\x13successful_sign_ins\x18\x03 \x01(\x05R\x11successfulSignIns\x12\x1f\n" +
+	"\vclient_apps\x18\x04 \x03(\tR\n" +
+	"clientApps\x12@\n" +
+	"\x0elast_seen_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\flastSeenTime\"N\n" +
+	"\x17CheckSecureScoreRequest\x12\x12\n" +
+	"\x04days\x18\x01 \x01(\x05R\x04days\x12\x1f\n" +
+	"\vmax_actions\x18\x02 \x01(\x05R\n" +
+	"maxActions\"\x98\x01\n" +
+	"\x18CheckSecureScoreResponse\x12@\n" +
+	"\x06report\x18\x01 \x01(\v2(.hybridkit.identity.v1.SecureScoreReportR\x06report\x12:\n" +
+	"\bfindings\x18\x02 \x03(\v2\x1e.hybridkit.identity.v1.FindingR\bfindings\"\xec\x03\n" +
+	"\x11SecureScoreReport\x12#\n" +
+	"\rcurrent_score\x18\x01 \x01(\x01R\fcurrentScore\x12\x1b\n" +
+	"\tmax_score\x18\x02 \x01(\x01R\bmaxScore\x12\x1e\n" +
+	"\n" +
+	"percentage\x18\x03 \x01(\x01R\n" +
+	"percentage\x12?\n" +
+	"\rsnapshot_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\fsnapshotTime\x12A\n" +
+	"\ahistory\x18\x05 \x03(\v2'.hybridkit.identity.v1.SecureScorePointR\ahistory\x12\x16\n" +
+	"\x06change\x18\x06 \x01(\x01R\x06change\x12I\n" +
+	"\vcomparative\x18\a \x03(\v2'.hybridkit.identity.v1.ComparativeScoreR\vcomparative\x12B\n" +
+	"\aactions\x18\b \x03(\v2(.hybridkit.identity.v1.SecureScoreActionR\aactions\x12J\n" +
+	"\vunavailable\x18\t \x03(\v2(.hybridkit.identity.v1.UnavailableSourceR\vunavailable\"u\n" +
+	"\x10SecureScorePoint\x12.\n" +
+	"\x04time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x14\n" +
+	"\x05score\x18\x02 \x01(\x01R\x05score\x12\x1b\n" +
+	"\tmax_score\x18\x03 \x01(\x01R\bmaxScore\"M\n" +
+	"\x10ComparativeScore\x12\x14\n" +
+	"\x05basis\x18\x01 \x01(\tR\x05basis\x12#\n" +
+	"\raverage_score\x18\x02 \x01(\x01R\faverageScore\"\xef\x02\n" +
+	"\x11SecureScoreAction\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
+	"\x05title\x18\x02 \x01(\tR\x05title\x12\x14\n" +
+	"\x05score\x18\x03 \x01(\x01R\x05score\x12\x1b\n" +
+	"\tmax_score\x18\x04 \x01(\x01R\bmaxScore\x12\x10\n" +
+	"\x03gap\x18\x05 \x01(\x01R\x03gap\x12\x12\n" +
+	"\x04rank\x18\x06 \x01(\x05R\x04rank\x12\x1f\n" +
+	"\vuser_impact\x18\a \x01(\tR\n" +
+	"userImpact\x12/\n" +
+	"\x13implementation_cost\x18\b \x01(\tR\x12implementationCost\x12 \n" +
+	"\vremediation\x18\t \x01(\tR\vremediation\x12\x18\n" +
+	"\aservice\x18\n" +
+	" \x01(\tR\aservice\x12\x18\n" +
+	"\athreats\x18\v \x03(\tR\athreats\x12\x14\n" +
+	"\x05state\x18\f \x01(\tR\x05state\x12\x1d\n" +
+	"\n" +
+	"action_url\x18\r \x01(\tR\tactionUrl*\x88\x01\n" +
 	"\bSeverity\x12\x18\n" +
 	"\x14SEVERITY_UNSPECIFIED\x10\x00\x12\x11\n" +
 	"\rSEVERITY_INFO\x10\x01\x12\x10\n" +
 	"\fSEVERITY_LOW\x10\x02\x12\x13\n" +
 	"\x0fSEVERITY_MEDIUM\x10\x03\x12\x11\n" +
 	"\rSEVERITY_HIGH\x10\x04\x12\x15\n" +
-	"\x11SEVERITY_CRITICAL\x10\x052\x9b\x01\n" +
+	"\x11SEVERITY_CRITICAL\x10\x05*Y\n" +
+	"\fEntraLicence\x12\x1d\n" +
+	"\x19ENTRA_LICENCE_UNSPECIFIED\x10\x00\x12\x14\n" +
+	"\x10ENTRA_LICENCE_P1\x10\x01\x12\x14\n" +
+	"\x10ENTRA_LICENCE_P2\x10\x02*\x81\x01\n" +
+	"\tSsprScope\x12\x1a\n" +
+	"\x16SSPR_SCOPE_UNSPECIFIED\x10\x00\x12\x16\n" +
+	"\x12SSPR_SCOPE_UNKNOWN\x10\x01\x12\x13\n" +
+	"\x0fSSPR_SCOPE_NONE\x10\x02\x12\x17\n" +
+	"\x13SSPR_SCOPE_SELECTED\x10\x03\x12\x12\n" +
+	"\x0eSSPR_SCOPE_ALL\x10\x04*\x88\x01\n" +
+	"\rPrincipalType\x12\x1e\n" +
+	"\x1aPRINCIPAL_TYPE_UNSPECIFIED\x10\x00\x12\x17\n" +
+	"\x13PRINCIPAL_TYPE_USER\x10\x01\x12$\n" +
+	" PRINCIPAL_TYPE_SERVICE_PRINCIPAL\x10\x02\x12\x18\n" +
+	"\x14PRINCIPAL_TYPE_OTHER\x10\x03*\x97\x01\n" +
+	"\x0fPerUserMfaState\x12\"\n" +
+	"\x1ePER_USER_MFA_STATE_UNSPECIFIED\x10\x00\x12\x1f\n" +
+	"\x1bPER_USER_MFA_STATE_DISABLED\x10\x01\x12\x1e\n" +
+	"\x1aPER_USER_MFA_STATE_ENABLED\x10\x02\x12\x1f\n" +
+	"\x1bPER_USER_MFA_STATE_ENFORCED\x10\x03*\x82\x01\n" +
+	"\x13RoleAssignmentState\x12%\n" +
+	"!ROLE_ASSIGNMENT_STATE_UNSPECIFIED\x10\x00\x12 \n" +
+	"\x1cROLE_ASSIGNMENT_STATE_ACTIVE\x10\x01\x12\"\n" +
+	"\x1eROLE_ASSIGNMENT_STATE_ELIGIBLE\x10\x02*\xa6\x01\n" +
+	"\x0eMfaControlKind\x12 \n" +
+	"\x1cMFA_CONTROL_KIND_UNSPECIFIED\x10\x00\x12&\n" +
+	"\"MFA_CONTROL_KIND_SECURITY_DEFAULTS\x10\x01\x12'\n" +
+	"#MFA_CONTROL_KIND_CONDITIONAL_ACCESS\x10\x02\x12!\n" +
+	"\x1dMFA_CONTROL_KIND_PER_USER_MFA\x10\x03*\xb9\x01\n" +
+	"\x16ConditionalAccessState\x12(\n" +
+	"$CONDITIONAL_ACCESS_STATE_UNSPECIFIED\x10\x00\x12$\n" +
+	" CONDITIONAL_ACCESS_STATE_ENABLED\x10\x01\x12%\n" +
+	"!CONDITIONAL_ACCESS_STATE_DISABLED\x10\x02\x12(\n" +
+	"$CONDITIONAL_ACCESS_STATE_REPORT_ONLY\x10\x032\xde\x06\n" +
 	"\x0fIdentityService\x12\x87\x01\n" +
-	"\rCheckLicences\x12+.hybridkit.identity.v1.CheckLicencesRequest\x1a,.hybridkit.identity.v1.CheckLicencesResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/checks/licencesB\xeb\x01\n" +
+	"\rCheckLicences\x12+.hybridkit.identity.v1.CheckLicencesRequest\x1a,.hybridkit.identity.v1.CheckLicencesResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/checks/licences\x12w\n" +
+	"\tCheckSync\x12'.hybridkit.identity.v1.CheckSyncRequest\x1a(.hybridkit.identity.v1.CheckSyncResponse\"\x17\x82\xd3\xe4\x93\x02\x11\x12\x0f/v1/checks/sync\x12w\n" +
+	"\tCheckSspr\x12'.hybridkit.identity.v1.CheckSsprRequest\x1a(.hybridkit.identity.v1.CheckSsprResponse\"\x17\x82\xd3\xe4\x93\x02\x11\x12\x0f/v1/checks/sspr\x12\x7f\n" +
+	"\vCheckAdmins\x12).hybridkit.identity.v1.CheckAdminsRequest\x1a*.hybridkit.identity.v1.CheckAdminsResponse\"\x19\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/checks/admins\x12\xb7\x01\n" +
+	"\x19CheckLegacyAuthentication\x127.hybridkit.identity.v1.CheckLegacyAuthenticationRequest\x1a8.hybridkit.identity.v1.CheckLegacyAuthenticationResponse\"'\x82\xd3\xe4\x93\x02!\x12\x1f/v1/checks/legacyAuthentication\x12\x93\x01\n" +
+	"\x10CheckSecureScore\x12..hybridkit.identity.v1.CheckSecureScoreRequest\x1a/.hybridkit.identity.v1.CheckSecureScoreResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/v1/checks/secureScoreB\xeb\x01\n" +
 	"\x19com.hybridkit.identity.v1B\rIdentityProtoP\x01ZIgithub.com/hybridkit/hybridkit/proto/gen/hybridkit/identity/v1;identityv1\xa2\x02\x03HIX\xaa\x02\x15Hybridkit.Identity.V1\xca\x02\x15Hybridkit\\Identity\\V1\xe2\x02!Hybridkit\\Identity\\V1\\GPBMetadata\xea\x02\x17Hybridkit::Identity::V1b\x06proto3"
 
 var (
@@ -653,33 +4176,137 @@ func file_hybridkit_identity_v1_identity_proto_rawDescGZIP() []byte {
 	return file_hybridkit_identity_v1_identity_proto_rawDescData
 }
 
-var file_hybridkit_identity_v1_identity_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_hybridkit_identity_v1_identity_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_hybridkit_identity_v1_identity_proto_enumTypes = make([]protoimpl.EnumInfo, 8)
+var file_hybridkit_identity_v1_identity_proto_msgTypes = make([]protoimpl.MessageInfo, 40)
 var file_hybridkit_identity_v1_identity_proto_goTypes = []any{
-	(Severity)(0),                 // 0: hybridkit.identity.v1.Severity
-	(*CheckLicencesRequest)(nil),  // 1: hybridkit.identity.v1.CheckLicencesRequest
-	(*CheckLicencesResponse)(nil), // 2: hybridkit.identity.v1.CheckLicencesResponse
-	(*LicenceReport)(nil),         // 3: hybridkit.identity.v1.LicenceReport
-	(*Seats)(nil),                 // 4: hybridkit.identity.v1.Seats
-	(*Sku)(nil),                   // 5: hybridkit.identity.v1.Sku
-	(*ServicePlan)(nil),           // 6: hybridkit.identity.v1.ServicePlan
-	(*Finding)(nil),               // 7: hybridkit.identity.v1.Finding
+	(Severity)(0),                             // 0: hybridkit.identity.v1.Severity
+	(EntraLicence)(0),                         // 1: hybridkit.identity.v1.EntraLicence
+	(SsprScope)(0),                            // 2: hybridkit.identity.v1.SsprScope
+	(PrincipalType)(0),                        // 3: hybridkit.identity.v1.PrincipalType
+	(PerUserMfaState)(0),                      // 4: hybridkit.identity.v1.PerUserMfaState
+	(RoleAssignmentState)(0),                  // 5: hybridkit.identity.v1.RoleAssignmentState
+	(MfaControlKind)(0),                       // 6: hybridkit.identity.v1.MfaControlKind
+	(ConditionalAccessState)(0),               // 7: hybridkit.identity.v1.ConditionalAccessState
+	(*CheckLicencesRequest)(nil),              // 8: hybridkit.identity.v1.CheckLicencesRequest
+	(*CheckLicencesResponse)(nil),             // 9: hybridkit.identity.v1.CheckLicencesResponse
+	(*LicenceReport)(nil),                     // 10: hybridkit.identity.v1.LicenceReport
+	(*Seats)(nil),                             // 11: hybridkit.identity.v1.Seats
+	(*Sku)(nil),                               // 12: hybridkit.identity.v1.Sku
+	(*ServicePlan)(nil),                       // 13: hybridkit.identity.v1.ServicePlan
+	(*Finding)(nil),                           // 14: hybridkit.identity.v1.Finding
+	(*UnavailableSource)(nil),                 // 15: hybridkit.identity.v1.UnavailableSource
+	(*CheckSyncRequest)(nil),                  // 16: hybridkit.identity.v1.CheckSyncRequest
+	(*CheckSyncResponse)(nil),                 // 17: hybridkit.identity.v1.CheckSyncResponse
+	(*SyncReport)(nil),                        // 18: hybridkit.identity.v1.SyncReport
+	(*SyncConfiguration)(nil),                 // 19: hybridkit.identity.v1.SyncConfiguration
+	(*SyncFeature)(nil),                       // 20: hybridkit.identity.v1.SyncFeature
+	(*UserCounts)(nil),                        // 21: hybridkit.identity.v1.UserCounts
+	(*CheckSsprRequest)(nil),                  // 22: hybridkit.identity.v1.CheckSsprRequest
+	(*CheckSsprResponse)(nil),                 // 23: hybridkit.identity.v1.CheckSsprResponse
+	(*SsprReport)(nil),                        // 24: hybridkit.identity.v1.SsprReport
+	(*InferredSsprScope)(nil),                 // 25: hybridkit.identity.v1.InferredSsprScope
+	(*AuthenticationMethodsPolicy)(nil),       // 26: hybridkit.identity.v1.AuthenticationMethodsPolicy
+	(*RegistrationCampaign)(nil),              // 27: hybridkit.identity.v1.RegistrationCampaign
+	(*CampaignTarget)(nil),                    // 28: hybridkit.identity.v1.CampaignTarget
+	(*AuthenticationMethodState)(nil),         // 29: hybridkit.identity.v1.AuthenticationMethodState
+	(*CheckAdminsRequest)(nil),                // 30: hybridkit.identity.v1.CheckAdminsRequest
+	(*CheckAdminsResponse)(nil),               // 31: hybridkit.identity.v1.CheckAdminsResponse
+	(*AdminReport)(nil),                       // 32: hybridkit.identity.v1.AdminReport
+	(*Admin)(nil),                             // 33: hybridkit.identity.v1.Admin
+	(*HeldRole)(nil),                          // 34: hybridkit.identity.v1.HeldRole
+	(*MfaControl)(nil),                        // 35: hybridkit.identity.v1.MfaControl
+	(*ConditionalAccessPolicy)(nil),           // 36: hybridkit.identity.v1.ConditionalAccessPolicy
+	(*CheckLegacyAuthenticationRequest)(nil),  // 37: hybridkit.identity.v1.CheckLegacyAuthenticationRequest
+	(*CheckLegacyAuthenticationResponse)(nil), // 38: hybridkit.identity.v1.CheckLegacyAuthenticationResponse
+	(*LegacyAuthenticationReport)(nil),        // 39: hybridkit.identity.v1.LegacyAuthenticationReport
+	(*LegacyBlockPolicy)(nil),                 // 40: hybridkit.identity.v1.LegacyBlockPolicy
+	(*LegacyUsage)(nil),                       // 41: hybridkit.identity.v1.LegacyUsage
+	(*CheckSecureScoreRequest)(nil),           // 42: hybridkit.identity.v1.CheckSecureScoreRequest
+	(*CheckSecureScoreResponse)(nil),          // 43: hybridkit.identity.v1.CheckSecureScoreResponse
+	(*SecureScoreReport)(nil),                 // 44: hybridkit.identity.v1.SecureScoreReport
+	(*SecureScorePoint)(nil),                  // 45: hybridkit.identity.v1.SecureScorePoint
+	(*ComparativeScore)(nil),                  // 46: hybridkit.identity.v1.ComparativeScore
+	(*SecureScoreAction)(nil),                 // 47: hybridkit.identity.v1.SecureScoreAction
+	(*durationpb.Duration)(nil),               // 48: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),             // 49: google.protobuf.Timestamp
 }
 var file_hybridkit_identity_v1_identity_proto_depIdxs = []int32{
-	3, // 0: hybridkit.identity.v1.CheckLicencesResponse.report:type_name -> hybridkit.identity.v1.LicenceReport
-	7, // 1: hybridkit.identity.v1.CheckLicencesResponse.findings:type_name -> hybridkit.identity.v1.Finding
-	4, // 2: hybridkit.identity.v1.LicenceReport.p1_seats:type_name -> hybridkit.identity.v1.Seats
-	4, // 3: hybridkit.identity.v1.LicenceReport.p2_seats:type_name -> hybridkit.identity.v1.Seats
-	5, // 4: hybridkit.identity.v1.LicenceReport.skus:type_name -> hybridkit.identity.v1.Sku
-	6, // 5: hybridkit.identity.v1.Sku.premium_plans:type_name -> hybridkit.identity.v1.ServicePlan
-	0, // 6: hybridkit.identity.v1.Finding.severity:type_name -> hybridkit.identity.v1.Severity
-	1, // 7: hybridkit.identity.v1.IdentityService.CheckLicences:input_type -> hybridkit.identity.v1.CheckLicencesRequest
-	2, // 8: hybridkit.identity.v1.IdentityService.CheckLicences:output_type -> hybridkit.identity.v1.CheckLicencesResponse
-	8, // [8:9] is the sub-list for method output_type
-	7, // [7:8] is the sub-list for method input_type
-	7, // [7:7] is the sub-list for extension type_name
-	7, // [7:7] is the sub-list for extension extendee
-	0, // [0:7] is the sub-list for field type_name
+	10, // 0: hybridkit.identity.v1.CheckLicencesResponse.report:type_name -> hybridkit.identity.v1.LicenceReport
+	14, // 1: hybridkit.identity.v1.CheckLicencesResponse.findings:type_name -> hybridkit.identity.v1.Finding
+	11, // 2: hybridkit.identity.v1.LicenceReport.p1_seats:type_name -> hybridkit.identity.v1.Seats
+	11, // 3: hybridkit.identity.v1.LicenceReport.p2_seats:type_name -> hybridkit.identity.v1.Seats
+	12, // 4: hybridkit.identity.v1.LicenceReport.skus:type_name -> hybridkit.identity.v1.Sku
+	13, // 5: hybridkit.identity.v1.Sku.premium_plans:type_name -> hybridkit.identity.v1.ServicePlan
+	0,  // 6: hybridkit.identity.v1.Finding.severity:type_name -> hybridkit.identity.v1.Severity
+	1,  // 7: hybridkit.identity.v1.UnavailableSource.licence:type_name -> hybridkit.identity.v1.EntraLicence
+	48, // 8: hybridkit.identity.v1.CheckSyncRequest.stale_after:type_name -> google.protobuf.Duration
+	18, // 9: hybridkit.identity.v1.CheckSyncResponse.report:type_name -> hybridkit.identity.v1.SyncReport
+	14, // 10: hybridkit.identity.v1.CheckSyncResponse.findings:type_name -> hybridkit.identity.v1.Finding
+	49, // 11: hybridkit.identity.v1.SyncReport.last_sync_time:type_name -> google.protobuf.Timestamp
+	48, // 12: hybridkit.identity.v1.SyncReport.since_last_sync:type_name -> google.protobuf.Duration
+	48, // 13: hybridkit.identity.v1.SyncReport.stale_after:type_name -> google.protobuf.Duration
+	19, // 14: hybridkit.identity.v1.SyncReport.configuration:type_name -> hybridkit.identity.v1.SyncConfiguration
+	21, // 15: hybridkit.identity.v1.SyncReport.users:type_name -> hybridkit.identity.v1.UserCounts
+	15, // 16: hybridkit.identity.v1.SyncReport.unavailable:type_name -> hybridkit.identity.v1.UnavailableSource
+	20, // 17: hybridkit.identity.v1.SyncConfiguration.features:type_name -> hybridkit.identity.v1.SyncFeature
+	24, // 18: hybridkit.identity.v1.CheckSsprResponse.report:type_name -> hybridkit.identity.v1.SsprReport
+	14, // 19: hybridkit.identity.v1.CheckSsprResponse.findings:type_name -> hybridkit.identity.v1.Finding
+	25, // 20: hybridkit.identity.v1.SsprReport.inferred_scope:type_name -> hybridkit.identity.v1.InferredSsprScope
+	26, // 21: hybridkit.identity.v1.SsprReport.methods_policy:type_name -> hybridkit.identity.v1.AuthenticationMethodsPolicy
+	15, // 22: hybridkit.identity.v1.SsprReport.unavailable:type_name -> hybridkit.identity.v1.UnavailableSource
+	2,  // 23: hybridkit.identity.v1.InferredSsprScope.scope:type_name -> hybridkit.identity.v1.SsprScope
+	49, // 24: hybridkit.identity.v1.AuthenticationMethodsPolicy.last_modified_time:type_name -> google.protobuf.Timestamp
+	27, // 25: hybridkit.identity.v1.AuthenticationMethodsPolicy.registration_campaign:type_name -> hybridkit.identity.v1.RegistrationCampaign
+	29, // 26: hybridkit.identity.v1.AuthenticationMethodsPolicy.methods:type_name -> hybridkit.identity.v1.AuthenticationMethodState
+	28, // 27: hybridkit.identity.v1.RegistrationCampaign.include_targets:type_name -> hybridkit.identity.v1.CampaignTarget
+	28, // 28: hybridkit.identity.v1.RegistrationCampaign.exclude_targets:type_name -> hybridkit.identity.v1.CampaignTarget
+	32, // 29: hybridkit.identity.v1.CheckAdminsResponse.report:type_name -> hybridkit.identity.v1.AdminReport
+	14, // 30: hybridkit.identity.v1.CheckAdminsResponse.findings:type_name -> hybridkit.identity.v1.Finding
+	33, // 31: hybridkit.identity.v1.AdminReport.admins:type_name -> hybridkit.identity.v1.Admin
+	36, // 32: hybridkit.identity.v1.AdminReport.conditional_access_policies:type_name -> hybridkit.identity.v1.ConditionalAccessPolicy
+	15, // 33: hybridkit.identity.v1.AdminReport.unavailable:type_name -> hybridkit.identity.v1.UnavailableSource
+	3,  // 34: hybridkit.identity.v1.Admin.type:type_name -> hybridkit.identity.v1.PrincipalType
+	34, // 35: hybridkit.identity.v1.Admin.roles:type_name -> hybridkit.identity.v1.HeldRole
+	4,  // 36: hybridkit.identity.v1.Admin.per_user_mfa:type_name -> hybridkit.identity.v1.PerUserMfaState
+	35, // 37: hybridkit.identity.v1.Admin.mfa_enforced_by:type_name -> hybridkit.identity.v1.MfaControl
+	35, // 38: hybridkit.identity.v1.Admin.mfa_gaps:type_name -> hybridkit.identity.v1.MfaControl
+	5,  // 39: hybridkit.identity.v1.HeldRole.state:type_name -> hybridkit.identity.v1.RoleAssignmentState
+	6,  // 40: hybridkit.identity.v1.MfaControl.kind:type_name -> hybridkit.identity.v1.MfaControlKind
+	7,  // 41: hybridkit.identity.v1.ConditionalAccessPolicy.state:type_name -> hybridkit.identity.v1.ConditionalAccessState
+	39, // 42: hybridkit.identity.v1.CheckLegacyAuthenticationResponse.report:type_name -> hybridkit.identity.v1.LegacyAuthenticationReport
+	14, // 43: hybridkit.identity.v1.CheckLegacyAuthenticationResponse.findings:type_name -> hybridkit.identity.v1.Finding
+	40, // 44: hybridkit.identity.v1.LegacyAuthenticationReport.policies:type_name -> hybridkit.identity.v1.LegacyBlockPolicy
+	49, // 45: hybridkit.identity.v1.LegacyAuthenticationReport.since_time:type_name -> google.protobuf.Timestamp
+	41, // 46: hybridkit.identity.v1.LegacyAuthenticationReport.by_client:type_name -> hybridkit.identity.v1.LegacyUsage
+	41, // 47: hybridkit.identity.v1.LegacyAuthenticationReport.by_user:type_name -> hybridkit.identity.v1.LegacyUsage
+	15, // 48: hybridkit.identity.v1.LegacyAuthenticationReport.unavailable:type_name -> hybridkit.identity.v1.UnavailableSource
+	7,  // 49: hybridkit.identity.v1.LegacyBlockPolicy.state:type_name -> hybridkit.identity.v1.ConditionalAccessState
+	49, // 50: hybridkit.identity.v1.LegacyUsage.last_seen_time:type_name -> google.protobuf.Timestamp
+	44, // 51: hybridkit.identity.v1.CheckSecureScoreResponse.report:type_name -> hybridkit.identity.v1.SecureScoreReport
+	14, // 52: hybridkit.identity.v1.CheckSecureScoreResponse.findings:type_name -> hybridkit.identity.v1.Finding
+	49, // 53: hybridkit.identity.v1.SecureScoreReport.snapshot_time:type_name -> google.protobuf.Timestamp
+	45, // 54: hybridkit.identity.v1.SecureScoreReport.history:type_name -> hybridkit.identity.v1.SecureScorePoint
+	46, // 55: hybridkit.identity.v1.SecureScoreReport.comparative:type_name -> hybridkit.identity.v1.ComparativeScore
+	47, // 56: hybridkit.identity.v1.SecureScoreReport.actions:type_name -> hybridkit.identity.v1.SecureScoreAction
+	15, // 57: hybridkit.identity.v1.SecureScoreReport.unavailable:type_name -> hybridkit.identity.v1.UnavailableSource
+	49, // 58: hybridkit.identity.v1.SecureScorePoint.time:type_name -> google.protobuf.Timestamp
+	8,  // 59: hybridkit.identity.v1.IdentityService.CheckLicences:input_type -> hybridkit.identity.v1.CheckLicencesRequest
+	16, // 60: hybridkit.identity.v1.IdentityService.CheckSync:input_type -> hybridkit.identity.v1.CheckSyncRequest
+	22, // 61: hybridkit.identity.v1.IdentityService.CheckSspr:input_type -> hybridkit.identity.v1.CheckSsprRequest
+	30, // 62: hybridkit.identity.v1.IdentityService.CheckAdmins:input_type -> hybridkit.identity.v1.CheckAdminsRequest
+	37, // 63: hybridkit.identity.v1.IdentityService.CheckLegacyAuthentication:input_type -> hybridkit.identity.v1.CheckLegacyAuthenticationRequest
+	42, // 64: hybridkit.identity.v1.IdentityService.CheckSecureScore:input_type -> hybridkit.identity.v1.CheckSecureScoreRequest
+	9,  // 65: hybridkit.identity.v1.IdentityService.CheckLicences:output_type -> hybridkit.identity.v1.CheckLicencesResponse
+	17, // 66: hybridkit.identity.v1.IdentityService.CheckSync:output_type -> hybridkit.identity.v1.CheckSyncResponse
+	23, // 67: hybridkit.identity.v1.IdentityService.CheckSspr:output_type -> hybridkit.identity.v1.CheckSsprResponse
+	31, // 68: hybridkit.identity.v1.IdentityService.CheckAdmins:output_type -> hybridkit.identity.v1.CheckAdminsResponse
+	38, // 69: hybridkit.identity.v1.IdentityService.CheckLegacyAuthentication:output_type -> hybridkit.identity.v1.CheckLegacyAuthenticationResponse
+	43, // 70: hybridkit.identity.v1.IdentityService.CheckSecureScore:output_type -> hybridkit.identity.v1.CheckSecureScoreResponse
+	65, // [65:71] is the sub-list for method output_type
+	59, // [59:65] is the sub-list for method input_type
+	59, // [59:59] is the sub-list for extension type_name
+	59, // [59:59] is the sub-list for extension extendee
+	0,  // [0:59] is the sub-list for field type_name
 }
 
 func init() { file_hybridkit_identity_v1_identity_proto_init() }
@@ -687,13 +4314,16 @@ func file_hybridkit_identity_v1_identity_proto_init() {
 	if File_hybridkit_identity_v1_identity_proto != nil {
 		return
 	}
+	file_hybridkit_identity_v1_identity_proto_msgTypes[16].OneofWrappers = []any{}
+	file_hybridkit_identity_v1_identity_proto_msgTypes[24].OneofWrappers = []any{}
+	file_hybridkit_identity_v1_identity_proto_msgTypes[31].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_hybridkit_identity_v1_identity_proto_rawDesc), len(file_hybridkit_identity_v1_identity_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   7,
+			NumEnums:      8,
+			NumMessages:   40,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

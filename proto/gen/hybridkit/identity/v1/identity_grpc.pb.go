@@ -19,7 +19,12 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	IdentityService_CheckLicences_FullMethodName = "/hybridkit.identity.v1.IdentityService/CheckLicences"
+	IdentityService_CheckLicences_FullMethodName             = "/hybridkit.identity.v1.IdentityService/CheckLicences"
+	IdentityService_CheckSync_FullMethodName                 = "/hybridkit.identity.v1.IdentityService/CheckSync"
+	IdentityService_CheckSspr_FullMethodName                 = "/hybridkit.identity.v1.IdentityService/CheckSspr"
+	IdentityService_CheckAdmins_FullMethodName               = "/hybridkit.identity.v1.IdentityService/CheckAdmins"
+	IdentityService_CheckLegacyAuthentication_FullMethodName = "/hybridkit.identity.v1.IdentityService/CheckLegacyAuthentication"
+	IdentityService_CheckSecureScore_FullMethodName          = "/hybridkit.identity.v1.IdentityService/CheckSecureScore"
 )
 
 // IdentityServiceClient is the client API for IdentityService service.
@@ -32,6 +37,22 @@ type IdentityServiceClient interface {
 	// CheckLicences reports the Entra ID P1/P2 licences the tenant has, from the service plans of its
 	// subscribed SKUs, and the findings that follow from them.
 	CheckLicences(ctx context.Context, in *CheckLicencesRequest, opts ...grpc.CallOption) (*CheckLicencesResponse, error)
+	// CheckSync reports directory synchronisation: whether it is on, how old the last sync is, the
+	// sync features (password hash sync, accidental-deletion prevention) and synced users.
+	CheckSync(ctx context.Context, in *CheckSyncRequest, opts ...grpc.CallOption) (*CheckSyncResponse, error)
+	// CheckSspr reports self-service password reset readiness: registration, the SSPR scope
+	// (inferred: Graph does not expose the SSPR policy), the authentication methods policy and
+	// whether admins may use SSPR.
+	CheckSspr(ctx context.Context, in *CheckSsprRequest, opts ...grpc.CallOption) (*CheckSsprResponse, error)
+	// CheckAdmins lists the holders of privileged directory roles (active, PIM-eligible, through
+	// role-assignable groups), their MFA methods and what enforces MFA for each.
+	CheckAdmins(ctx context.Context, in *CheckAdminsRequest, opts ...grpc.CallOption) (*CheckAdminsResponse, error)
+	// CheckLegacyAuthentication reports whether legacy authentication is blocked (Conditional
+	// Access or security defaults) and who still signs in with legacy clients.
+	CheckLegacyAuthentication(ctx context.Context, in *CheckLegacyAuthenticationRequest, opts ...grpc.CallOption) (*CheckLegacyAuthenticationResponse, error)
+	// CheckSecureScore reports Microsoft Secure Score, its history and the identity improvement
+	// actions ranked by the points still available.
+	CheckSecureScore(ctx context.Context, in *CheckSecureScoreRequest, opts ...grpc.CallOption) (*CheckSecureScoreResponse, error)
 }
 
 type identityServiceClient struct {
@@ -52,6 +73,56 @@ func (c *identityServiceClient) CheckLicences(ctx context.Context, in *CheckLice
 	return out, nil
 }
 
+func (c *identityServiceClient) CheckSync(ctx context.Context, in *CheckSyncRequest, opts ...grpc.CallOption) (*CheckSyncResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CheckSyncResponse)
+	err := c.cc.Invoke(ctx, IdentityService_CheckSync_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *identityServiceClient) CheckSspr(ctx context.Context, in *CheckSsprRequest, opts ...grpc.CallOption) (*CheckSsprResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CheckSsprResponse)
+	err := c.cc.Invoke(ctx, IdentityService_CheckSspr_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *identityServiceClient) CheckAdmins(ctx context.Context, in *CheckAdminsRequest, opts ...grpc.CallOption) (*CheckAdminsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CheckAdminsResponse)
+	err := c.cc.Invoke(ctx, IdentityService_CheckAdmins_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *identityServiceClient) CheckLegacyAuthentication(ctx context.Context, in *CheckLegacyAuthenticationRequest, opts ...grpc.CallOption) (*CheckLegacyAuthenticationResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CheckLegacyAuthenticationResponse)
+	err := c.cc.Invoke(ctx, IdentityService_CheckLegacyAuthentication_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *identityServiceClient) CheckSecureScore(ctx context.Context, in *CheckSecureScoreRequest, opts ...grpc.CallOption) (*CheckSecureScoreResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CheckSecureScoreResponse)
+	err := c.cc.Invoke(ctx, IdentityService_CheckSecureScore_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // IdentityServiceServer is the server API for IdentityService service.
 // All implementations must embed UnimplementedIdentityServiceServer
 // for forward compatibility.
@@ -62,6 +133,22 @@ type IdentityServiceServer interface {
 	// CheckLicences reports the Entra ID P1/P2 licences the tenant has, from the service plans of its
 	// subscribed SKUs, and the findings that follow from them.
 	CheckLicences(context.Context, *CheckLicencesRequest) (*CheckLicencesResponse, error)
+	// CheckSync reports directory synchronisation: whether it is on, how old the last sync is, the
+	// sync features (password hash sync, accidental-deletion prevention) and synced users.
+	CheckSync(context.Context, *CheckSyncRequest) (*CheckSyncResponse, error)
+	// CheckSspr reports self-service password reset readiness: registration, the SSPR scope
+	// (inferred: Graph does not expose the SSPR policy), the authentication methods policy and
+	// whether admins may use SSPR.
+	CheckSspr(context.Context, *CheckSsprRequest) (*CheckSsprResponse, error)
+	// CheckAdmins lists the holders of privileged directory roles (active, PIM-eligible, through
+	// role-assignable groups), their MFA methods and what enforces MFA for each.
+	CheckAdmins(context.Context, *CheckAdminsRequest) (*CheckAdminsResponse, error)
+	// CheckLegacyAuthentication reports whether legacy authentication is blocked (Conditional
+	// Access or security defaults) and who still signs in with legacy clients.
+	CheckLegacyAuthentication(context.Context, *CheckLegacyAuthenticationRequest) (*CheckLegacyAuthenticationResponse, error)
+	// CheckSecureScore reports Microsoft Secure Score, its history and the identity improvement
+	// actions ranked by the points still available.
+	CheckSecureScore(context.Context, *CheckSecureScoreRequest) (*CheckSecureScoreResponse, error)
 	mustEmbedUnimplementedIdentityServiceServer()
 }
 
@@ -74,6 +161,21 @@ type UnimplementedIdentityServiceServer struct{}
 
 func (UnimplementedIdentityServiceServer) CheckLicences(context.Context, *CheckLicencesRequest) (*CheckLicencesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CheckLicences not implemented")
+}
+func (UnimplementedIdentityServiceServer) CheckSync(context.Context, *CheckSyncRequest) (*CheckSyncResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CheckSync not implemented")
+}
+func (UnimplementedIdentityServiceServer) CheckSspr(context.Context, *CheckSsprRequest) (*CheckSsprResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CheckSspr not implemented")
+}
+func (UnimplementedIdentityServiceServer) CheckAdmins(context.Context, *CheckAdminsRequest) (*CheckAdminsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CheckAdmins not implemented")
+}
+func (UnimplementedIdentityServiceServer) CheckLegacyAuthentication(context.Context, *CheckLegacyAuthenticationRequest) (*CheckLegacyAuthenticationResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CheckLegacyAuthentication not implemented")
+}
+func (UnimplementedIdentityServiceServer) CheckSecureScore(context.Context, *CheckSecureScoreRequest) (*CheckSecureScoreResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CheckSecureScore not implemented")
 }
 func (UnimplementedIdentityServiceServer) mustEmbedUnimplementedIdentityServiceServer() {}
 func (UnimplementedIdentityServiceServer) testEmbeddedByValue()                         {}
@@ -114,6 +216,96 @@ func _IdentityService_CheckLicences_Handler(srv interface{}, ctx context.Context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _IdentityService_CheckSync_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CheckSyncRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IdentityServiceServer).CheckSync(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IdentityService_CheckSync_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IdentityServiceServer).CheckSync(ctx, req.(*CheckSyncRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _IdentityService_CheckSspr_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CheckSsprRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IdentityServiceServer).CheckSspr(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IdentityService_CheckSspr_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IdentityServiceServer).CheckSspr(ctx, req.(*CheckSsprRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _IdentityService_CheckAdmins_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CheckAdminsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IdentityServiceServer).CheckAdmins(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IdentityService_CheckAdmins_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IdentityServiceServer).CheckAdmins(ctx, req.(*CheckAdminsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _IdentityService_CheckLegacyAuthentication_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CheckLegacyAuthenticationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IdentityServiceServer).CheckLegacyAuthentication(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IdentityService_CheckLegacyAuthentication_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IdentityServiceServer).CheckLegacyAuthentication(ctx, req.(*CheckLegacyAuthenticationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _IdentityService_CheckSecureScore_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CheckSecureScoreRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IdentityServiceServer).CheckSecureScore(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IdentityService_CheckSecureScore_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IdentityServiceServer).CheckSecureScore(ctx, req.(*CheckSecureScoreRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // IdentityService_ServiceDesc is the grpc.ServiceDesc for IdentityService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -124,6 +316,26 @@ var IdentityService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CheckLicences",
 			Handler:    _IdentityService_CheckLicences_Handler,
+		},
+		{
+			MethodName: "CheckSync",
+			Handler:    _IdentityService_CheckSync_Handler,
+		},
+		{
+			MethodName: "CheckSspr",
+			Handler:    _IdentityService_CheckSspr_Handler,
+		},
+		{
+			MethodName: "CheckAdmins",
+			Handler:    _IdentityService_CheckAdmins_Handler,
+		},
+		{
+			MethodName: "CheckLegacyAuthentication",
+			Handler:    _IdentityService_CheckLegacyAuthentication_Handler,
+		},
+		{
+			MethodName: "CheckSecureScore",
+			Handler:    _IdentityService_CheckSecureScore_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
