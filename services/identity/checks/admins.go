@@ -73,6 +73,28 @@ type Admin struct {
 	// EnforcedBy lists what requires MFA at the admin's every sign-in; Gaps lists what would
 	// but does not (report-only or disabled policies, exclusions, narrowed conditions).
 	EnforcedBy, Gaps []string
+	// EnforcedByControls and GapControls are EnforcedBy and Gaps as structured values, in the
+	// same order, naming the Conditional Access policy by id.
+	EnforcedByControls, GapControls []MFAControl
+}
+
+// Kinds of MFAControl.
+const (
+	ControlSecurityDefaults  = "securityDefaults"
+	ControlConditionalAccess = "conditionalAccess"
+	ControlPerUserMFA        = "perUserMfa"
+)
+
+// MFAControl is something that requires MFA of an admin, or would but does not.
+type MFAControl struct {
+	// Kind is ControlSecurityDefaults, ControlConditionalAccess or ControlPerUserMFA.
+	Kind string
+	// PolicyID and PolicyName name the Conditional Access policy.
+	PolicyID, PolicyName string
+	// Detail says why it covers the admin, or why it falls short.
+	Detail string
+	// Text is the line in EnforcedBy or Gaps.
+	Text string
 }
 
 // HeldRole is a role an admin holds.
@@ -382,41 +404,59 @@ func evaluateEnforcement(a *Admin, sd *bool, policies []graphclient.CAPolicy, me
 			s.groups[strings.ToLower(g.ID)] = true
 		}
 	}
+	enforce := func(c MFAControl) {
+		a.EnforcedBy = append(a.EnforcedBy, c.Text)
+		a.EnforcedByControls = append(a.EnforcedByControls, c)
+	}
+	gap := func(c MFAControl) {
+		a.Gaps = append(a.Gaps, c.Text)
+		a.GapControls = append(a.GapControls, c)
+	}
 	if sd != nil && *sd {
 		covered := false
 		for r := range s.roles {
 			covered = covered || sdRoles[r]
 		}
 		if covered {
-			a.EnforcedBy = append(a.EnforcedBy, "security defaults")
+			enforce(MFAControl{Kind: ControlSecurityDefaults, Detail: "holds a role security defaults always protect", Text: "security defaults"})
 		} else {
-			a.Gaps = append(a.Gaps, "security defaults require MFA for this account's roles only when Entra deems it necessary")
+			gap(MFAControl{Kind: ControlSecurityDefaults, Detail: "only when Entra deems it necessary",
+				Text: "security defaults require MFA for this account's roles only when Entra deems it necessary"})
 		}
 	}
 	for _, p := range policies {
 		if !requiresMFA(p) {
 			continue
 		}
+		ca := MFAControl{Kind: ControlConditionalAccess, PolicyID: p.ID, PolicyName: p.DisplayName}
 		sc, why := covers(p, s, roleName, groupName)
 		switch sc {
 		case outOfScope:
 			continue
 		case excluded:
-			a.Gaps = append(a.Gaps, fmt.Sprintf("Conditional Access %q would require MFA but the account is %s", p.DisplayName, why))
+			ca.Detail = why
+			ca.Text = fmt.Sprintf("Conditional Access %q would require MFA but the account is %s", p.DisplayName, why)
+			gap(ca)
 			continue
 		case scopeUnknown:
-			a.Gaps = append(a.Gaps, fmt.Sprintf("Conditional Access %q targets %s", p.DisplayName, why))
+			ca.Detail = "targets " + why
+			ca.Text = fmt.Sprintf("Conditional Access %q targets %s", p.DisplayName, why)
+			gap(ca)
 			continue
 		}
 		if weak := mfaWeakness(p); weak != "" {
-			a.Gaps = append(a.Gaps, fmt.Sprintf("Conditional Access %q covers the account (%s) but %s", p.DisplayName, why, weak))
+			ca.Detail = weak
+			ca.Text = fmt.Sprintf("Conditional Access %q covers the account (%s) but %s", p.DisplayName, why, weak)
+			gap(ca)
 			continue
 		}
-		a.EnforcedBy = append(a.EnforcedBy, fmt.Sprintf("Conditional Access %q (%s)", p.DisplayName, why))
+		ca.Detail = why
+		ca.Text = fmt.Sprintf("Conditional Access %q (%s)", p.DisplayName, why)
+		enforce(ca)
 	}
 	switch a.PerUserMFA {
 	case "enabled", "enforced":
-		a.EnforcedBy = append(a.EnforcedBy, "per-user MFA ("+a.PerUserMFA+")")
+		enforce(MFAControl{Kind: ControlPerUserMFA, Detail: a.PerUserMFA, Text: "per-user MFA (" + a.PerUserMFA + ")"})
 	}
 }
 

@@ -164,6 +164,32 @@ func TestAdmins(t *testing.T) {
 						t.Errorf("%s gaps:\n got  %q\n want %q", name, gaps[name], w)
 					}
 				}
+				// The structured controls mirror the lines and name the policies by id.
+				for _, a := range r.Admins {
+					if len(a.EnforcedByControls) != len(a.EnforcedBy) || len(a.GapControls) != len(a.Gaps) {
+						t.Errorf("%s: %d/%d controls for %d/%d lines", a.Name(), len(a.EnforcedByControls), len(a.GapControls), len(a.EnforcedBy), len(a.Gaps))
+						continue
+					}
+					for i, c := range a.GapControls {
+						if c.Text != a.Gaps[i] {
+							t.Errorf("%s gap %d: %q, line %q", a.Name(), i, c.Text, a.Gaps[i])
+						}
+					}
+					if a.Name() != "ops1@fabrikam.onmicrosoft.com" {
+						continue
+					}
+					want := []checks.MFAControl{
+						{Kind: checks.ControlConditionalAccess, PolicyID: "d1000000-0000-4000-8000-000000000002", PolicyName: "Require MFA for Global Administrators",
+							Detail: "role Global Administrator", Text: `Conditional Access "Require MFA for Global Administrators" (role Global Administrator)`},
+						{Kind: checks.ControlPerUserMFA, Detail: "enforced", Text: "per-user MFA (enforced)"},
+					}
+					if !slices.Equal(a.EnforcedByControls, want) {
+						t.Errorf("ops1 enforced by %+v, want %+v", a.EnforcedByControls, want)
+					}
+					if g := a.GapControls; len(g) != 1 || g[0].PolicyID != "d1000000-0000-4000-8000-000000000001" || g[0].Detail != "is report-only" {
+						t.Errorf("ops1 gaps %+v", g)
+					}
+				}
 			},
 		},
 		{
