@@ -519,3 +519,13 @@ func TestDCEnforcesVerdicts(t *testing.T) {
 		}
 	}
 }
+
+// ace formats a in SDDL with the test domain's aliases, as the engine does.
+func (f *fixture) ace(a secdesc.ACE) string {
+	return secdesc.SDDLOptions{Domain: f.s.DomainSID}.FormatACE(a)
+}
+
+// sddl formats sd with the test domain's aliases.
+func (f *fixture) sddl(sd *secdesc.SecurityDescriptor) string {
+	return secdesc.SDDLOptions{Domain: f.s.DomainSID}.Format(sd)
+}
