@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/hybridkit/hybridkit/platform/grpcserver"
@@ -95,6 +96,27 @@ type Options struct {
 	grpcserver.Deps
 	// Store keeps assessments. Required.
 	Store *store.Store
+	// Now is the clock the checks date sync ages and sign-in windows by (time.Now when nil).
+	Now func() time.Time
+}
+
+// NewFromConfig returns the service for cfg: with a Graph client when cfg says how to reach
+// Graph, else one whose checks answer FailedPrecondition (GRAPH_NOT_CONFIGURED). The CLI calls
+// its methods in-process; Run serves it.
+func NewFromConfig(ctx context.Context, cfg Config, logger *slog.Logger) (*Service, error) {
+	if !cfg.configured() {
+		return NewService(nil, logger), nil
+	}
+	gc, err := cfg.graphConfig()
+	if err != nil {
+		return nil, fmt.Errorf("identity: %w", err)
+	}
+	gc.Logger = logger
+	client, err := graphclient.New(ctx, gc)
+	if err != nil {
+		return nil, fmt.Errorf("identity: %w", err)
+	}
+	return NewService(client, logger), nil
 }
 
 // Run serves the service until ctx ends.
@@ -102,24 +124,22 @@ func Run(ctx context.Context, opts Options) error {
 	if opts.Store == nil {
 		return errors.New("identity: a store is required")
 	}
-	var client *graphclient.Client
-	if opts.configured() {
-		gc, err := opts.graphConfig()
-		if err != nil {
-			return fmt.Errorf("identity: %w", err)
-		}
-		if client, err = graphclient.New(ctx, gc); err != nil {
-			return fmt.Errorf("identity: %w", err)
-		}
-	} else {
+	if !opts.configured() {
 		opts.Logger.Warn("no Microsoft Graph credentials configured: checks will answer FailedPrecondition until --graph-tenant-id, --graph-client-id and a credential are set")
 	}
-	svc := NewService(client, opts.Logger)
+	svc, err := NewFromConfig(ctx, opts.Config, opts.Logger)
+	if err != nil {
+		return err
+	}
+	if opts.Now != nil {
+		svc.now = opts.Now
+	}
 	srv, err := grpcserver.New(grpcserver.Options{
-		Config: opts.Config.Config,
-		Deps:   opts.Deps,
-		Name:   "identity",
-		Ready:  opts.Store.Ping,
+		Config:     opts.Config.Config,
+		Deps:       opts.Deps,
+		Name:       "identity",
+		Validators: svc.Validators(),
+		Ready:      opts.Store.Ping,
 	})
 	if err != nil {
 		return err

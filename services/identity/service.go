@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"google.golang.org/grpc/codes"
 
 	"github.com/hybridkit/hybridkit/platform/rpcerr"
 	identityv1 "github.com/hybridkit/hybridkit/proto/gen/hybridkit/identity/v1"
+	"github.com/hybridkit/hybridkit/services/identity/checks"
 	"github.com/hybridkit/hybridkit/services/identity/graphclient"
 )
 
@@ -18,11 +20,12 @@ type Service struct {
 	identityv1.UnimplementedIdentityServiceServer
 	graph  *graphclient.Client
 	logger *slog.Logger
+	now    func() time.Time
 }
 
 // NewService returns the service; a nil client means Graph is not configured.
 func NewService(graph *graphclient.Client, logger *slog.Logger) *Service {
-	return &Service{graph: graph, logger: logger}
+	return &Service{graph: graph, logger: logger, now: time.Now}
 }
 
 var errNotConfigured = rpcerr.WithReason(codes.FailedPrecondition, "GRAPH_NOT_CONFIGURED",
@@ -33,11 +36,11 @@ func (s *Service) CheckLicences(ctx context.Context, _ *identityv1.CheckLicences
 	if s.graph == nil {
 		return nil, errNotConfigured
 	}
-	rep, err := s.graph.Licences(ctx)
+	rep, findings, err := checks.Licences(ctx, s.graph)
 	if err != nil {
 		return nil, s.graphError(ctx, err)
 	}
-	return &identityv1.CheckLicencesResponse{Report: licenceReportProto(rep), Findings: licenceFindings(rep)}, nil
+	return &identityv1.CheckLicencesResponse{Report: licenceReportProto(rep), Findings: findings}, nil
 }
 
 // graphError maps a Graph failure to a status that says what to do: a missing permission or
@@ -49,7 +52,11 @@ func (s *Service) graphError(ctx context.Context, err error) error {
 	case errors.As(err, &perm):
 		return rpcerr.WithReason(codes.PermissionDenied, "GRAPH_PERMISSION_MISSING", perm.Error(), map[string]string{"permission": perm.Permission})
 	case errors.As(err, &lic):
-		return rpcerr.WithReason(codes.FailedPrecondition, "LICENCE_MISSING", lic.Error(), nil)
+		plan := lic.Plan
+		if plan == "" {
+			plan = "P1"
+		}
+		return rpcerr.WithReason(codes.FailedPrecondition, "LICENCE_MISSING", lic.Error(), map[string]string{"licence": plan})
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return rpcerr.WithReason(codes.DeadlineExceeded, "GRAPH_TIMEOUT", fmt.Sprintf("Microsoft Graph did not answer in time: %v", err), nil)
 	}

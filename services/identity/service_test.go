@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
@@ -16,7 +17,12 @@ import (
 	"github.com/hybridkit/hybridkit/services/identity/graphemu"
 )
 
-// startIdentity runs the service against an emulated tenant (nil: Graph not configured).
+// fixtureNow is "now" for the fixtures in checks/testdata/tenants and the sample tenant: their
+// last syncs and sign-ins are dated around it.
+var fixtureNow = time.Date(2025, 6, 2, 9, 0, 0, 0, time.UTC)
+
+// startIdentity runs the service against an emulated tenant (nil: Graph not configured), its
+// clock at fixtureNow.
 func startIdentity(t *testing.T, tenant *graphemu.Tenant) identityv1.IdentityServiceClient {
 	t.Helper()
 	var cfg identity.Config
@@ -26,7 +32,7 @@ func startIdentity(t *testing.T, tenant *graphemu.Tenant) identityv1.IdentitySer
 	}
 	st := grpctest.Store(t)
 	addr := grpctest.Start(t, grpcserver.Deps{}, func(ctx context.Context, deps grpcserver.Deps) error {
-		return identity.Run(ctx, identity.Options{Config: cfg, Deps: deps, Store: st})
+		return identity.Run(ctx, identity.Options{Config: cfg, Deps: deps, Store: st, Now: func() time.Time { return fixtureNow }})
 	})
 	return identityv1.NewIdentityServiceClient(grpctest.Dial(t, addr))
 }
