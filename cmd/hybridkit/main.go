@@ -17,6 +17,7 @@ const usage = `hybridkit checks and fixes hybrid Microsoft 365 estates.
 
 Usage:
   hybridkit serve [flags]     run the identity, directory and tlsanalysis services and the REST gateway
+  hybridkit tls analyze PATH  analyse Exchange SMTP protocol logs for TLS versions (-h for flags)
   hybridkit version           print the version
   hybridkit help              this text
 
@@ -45,6 +46,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	switch args[0] {
 	case "serve":
 		return serveProgram().Execute(ctx, args[1:], stderr)
+	case "tls":
+		return runTLS(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, versionString())
 		return nil

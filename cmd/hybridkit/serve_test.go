@@ -368,3 +368,57 @@ func TestVersionAndUsage(t *testing.T) {
 		t.Errorf("unknown command: %v", err)
 	}
 }
+
+func TestServeServerSideAnalysisAndExport(t *testing.T) {
+	root, err := filepath.Abs(fixtures)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := startServe(t, "--tlsanalysis-roots", root)
+	base := "http://" + p.gateway
+
+	// POST /v1/analyses starts an operation over server-side paths; poll it until done.
+	code, op := httpDo(t, "POST", base+"/v1/analyses", "application/json", strings.NewReader(`{"paths":["."],"display_name":"EX01 logs"}`))
+	if code != 200 || dig(op, "operation", "name") == nil {
+		t.Fatalf("create: %d %v", code, op)
+	}
+	opName := dig(op, "operation", "name").(string)
+	var done map[string]any
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		_, done = httpDo(t, "GET", base+"/v1/"+opName, "", nil)
+		if dig(done, "operation", "done") == true {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("operation never finished: %v", done)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	name, _ := dig(done, "operation", "analysis").(string)
+	if name == "" || dig(done, "operation", "error") != nil {
+		t.Fatalf("operation %v", done)
+	}
+
+	// Paths outside the roots are refused with what is wrong.
+	code, e := httpDo(t, "POST", base+"/v1/analyses", "application/json", strings.NewReader(`{"paths":["../../../../etc"]}`))
+	if code != 400 || !strings.Contains(dig(e, "message").(string), "paths") {
+		t.Errorf("escape attempt: %d %v", code, e)
+	}
+
+	// Export: the HTML report and a CSV table come back as files.
+	for _, tc := range []struct{ query, ctype, ext, contains string }{
+		{"", "text/html", ".html", "EX01 logs"},
+		{"?format=csv&table=connectors", "text/csv", "-connectors.csv", "Outbound to Internet"},
+	} {
+		resp, err := http.Get(base + "/v1/" + name + ":export" + tc.query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), tc.ctype) ||
+			!strings.Contains(resp.Header.Get("Content-Disposition"), tc.ext) || !strings.Contains(string(body), tc.contains) {
+			t.Errorf("export %q: %d %q %q\n%.300s", tc.query, resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("Content-Disposition"), body)
+		}
+	}
+}

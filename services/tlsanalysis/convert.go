@@ -9,8 +9,8 @@ import (
 	"github.com/hybridkit/hybridkit/services/tlsanalysis/analysis"
 )
 
-// toProto turns an analysis result into the API's Analysis (without name and create time).
-func toProto(r *analysis.Result) *tlsanalysisv1.Analysis {
+// ToProto turns an analysis result into the API's Analysis (without name and create time).
+func ToProto(r *analysis.Result) *tlsanalysisv1.Analysis {
 	an := &tlsanalysisv1.Analysis{
 		Files:              r.Files,
 		Bytes:              r.Bytes,

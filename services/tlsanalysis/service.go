@@ -29,7 +29,8 @@ const RunKind = "tlsanalysis.analysis"
 const (
 	namePrefix      = "analyses/"
 	maxChunkBytes   = 4 << 20
-	maxNameLen      = 1024
+	maxNameLen      = 4096
+	maxPaths        = 1000
 	defaultPageSize = 50
 	maxPageSize     = 500
 )
@@ -39,11 +40,13 @@ type Service struct {
 	tlsanalysisv1.UnimplementedTlsAnalysisServiceServer
 	store  *store.Store
 	logger *slog.Logger
+	roots  []string
+	ops    operations
 }
 
-// NewService returns the service over st.
-func NewService(st *store.Store, logger *slog.Logger) *Service {
-	return &Service{store: st, logger: logger}
+// NewService returns the service over st; roots are the folders server-side analyses may read.
+func NewService(st *store.Store, logger *slog.Logger, roots []string) *Service {
+	return &Service{store: st, logger: logger, roots: roots}
 }
 
 // Validators returns the request checks the validation interceptor runs.
@@ -52,6 +55,29 @@ func (s *Service) Validators() map[string]grpcserver.Validator {
 		tlsanalysisv1.TlsAnalysisService_GetAnalysis_FullMethodName: func(req any) error {
 			_, err := analysisID(req.(*tlsanalysisv1.GetAnalysisRequest).GetName())
 			return err
+		},
+		tlsanalysisv1.TlsAnalysisService_GetOperation_FullMethodName: func(req any) error {
+			_, err := resourceID("name", req.(*tlsanalysisv1.GetOperationRequest).GetName(), operationPrefix, "operations/{id}")
+			return err
+		},
+		tlsanalysisv1.TlsAnalysisService_ExportAnalysis_FullMethodName: func(req any) error {
+			r := req.(*tlsanalysisv1.ExportAnalysisRequest)
+			if _, err := analysisID(r.GetName()); err != nil {
+				return err
+			}
+			return checkExport(r.GetFormat(), r.GetTable())
+		},
+		tlsanalysisv1.TlsAnalysisService_CreateAnalysis_FullMethodName: func(req any) error {
+			r := req.(*tlsanalysisv1.CreateAnalysisRequest)
+			if len(r.GetPaths()) == 0 || len(r.GetPaths()) > maxPaths {
+				return rpcerr.BadRequest(rpcerr.FieldViolation{Field: "paths", Description: fmt.Sprintf("give between 1 and %d files or folders", maxPaths)})
+			}
+			for i, p := range r.GetPaths() {
+				if err := checkName(fmt.Sprintf("paths[%d]", i), p, true); err != nil {
+					return err
+				}
+			}
+			return checkName("display_name", r.GetDisplayName(), false)
 		},
 		tlsanalysisv1.TlsAnalysisService_ListAnalyses_FullMethodName: func(req any) error {
 			if n := req.(*tlsanalysisv1.ListAnalysesRequest).GetPageSize(); n < 0 || n > maxPageSize {
@@ -91,9 +117,14 @@ func checkName(field, v string, required bool) error {
 }
 
 func analysisID(name string) (string, error) {
-	id, ok := strings.CutPrefix(name, namePrefix)
+	return resourceID("name", name, namePrefix, "analyses/{id}")
+}
+
+// resourceID returns the id of a resource name prefix+id, or InvalidArgument.
+func resourceID(field, name, prefix, form string) (string, error) {
+	id, ok := strings.CutPrefix(name, prefix)
 	if !ok || id == "" || strings.Contains(id, "/") || len(id) > 64 {
-		return "", rpcerr.BadRequest(rpcerr.FieldViolation{Field: "name", Description: fmt.Sprintf("%q is not of the form analyses/{id}", truncate(name, 80))})
+		return "", rpcerr.BadRequest(rpcerr.FieldViolation{Field: field, Description: fmt.Sprintf("%q is not of the form %s", truncate(name, 80), form)})
 	}
 	return id, nil
 }
@@ -225,28 +256,45 @@ func (s *Service) inputError(ctx context.Context, err error) error {
 	return status.Errorf(codes.InvalidArgument, "cannot analyse %v", err)
 }
 
-// save stores the analysis: the run carries the totals (for listings), the JSON report the whole.
+// save stores an uploaded analysis.
 func (s *Service) save(ctx context.Context, display string, res *analysis.Result) (*tlsanalysisv1.Analysis, error) {
-	an := toProto(res)
+	an := ToProto(res)
 	an.DisplayName = display
-	summary, err := protojson.Marshal(summaryOf(an))
-	if err != nil {
-		return nil, rpcerr.Internal(ctx, s.logger, err)
-	}
-	run, err := s.store.CreateRun(ctx, store.Run{Kind: RunKind, State: store.RunSucceeded, Progress: 1, Summary: summary})
+	run, err := s.store.CreateRun(ctx, store.Run{Kind: RunKind, State: store.RunRunning})
 	if err != nil {
 		return nil, rpcerr.Internal(ctx, s.logger, fmt.Errorf("storing the analysis: %w", err))
 	}
 	an.Name = namePrefix + run.ID
+	if err := s.finish(ctx, run.ID, an); err != nil {
+		return nil, rpcerr.Internal(ctx, s.logger, err)
+	}
+	return an, nil
+}
+
+// finish stores a finished analysis: the whole as the run's JSON report, then the totals (for
+// listings) in the run, which marks it succeeded.
+func (s *Service) finish(ctx context.Context, id string, an *tlsanalysisv1.Analysis) error {
+	run, err := s.store.GetRun(ctx, id)
+	if err != nil {
+		return err
+	}
 	an.CreateTime = timestamppb.New(run.CreatedAt)
 	full, err := protojson.Marshal(an)
 	if err != nil {
-		return nil, rpcerr.Internal(ctx, s.logger, err)
+		return err
 	}
-	if _, err := s.store.PutReport(ctx, store.Report{RunID: run.ID, Format: store.ReportJSON, ContentType: "application/json", Content: full}); err != nil {
-		return nil, rpcerr.Internal(ctx, s.logger, fmt.Errorf("storing the analysis report: %w", err))
+	if _, err := s.store.PutReport(ctx, store.Report{RunID: id, Format: store.ReportJSON, ContentType: "application/json", Content: full}); err != nil {
+		return fmt.Errorf("storing the analysis report: %w", err)
 	}
-	return an, nil
+	summary, err := protojson.Marshal(summaryOf(an))
+	if err != nil {
+		return err
+	}
+	_, err = s.store.UpdateRun(ctx, id, func(r *store.Run) error {
+		r.State, r.Progress, r.Summary = store.RunSucceeded, 1, summary
+		return nil
+	})
+	return err
 }
 
 // summaryOf keeps what listings show: everything but the detail tables.
@@ -262,9 +310,25 @@ func (s *Service) GetAnalysis(ctx context.Context, req *tlsanalysisv1.GetAnalysi
 	if err != nil {
 		return nil, err
 	}
+	an, err := s.load(ctx, id, req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	return &tlsanalysisv1.GetAnalysisResponse{Analysis: an}, nil
+}
+
+// load reads a stored analysis; one still running or failed is a FailedPrecondition that says so.
+func (s *Service) load(ctx context.Context, id, name string) (*tlsanalysisv1.Analysis, error) {
 	rep, err := s.store.GetReport(ctx, id, store.ReportJSON)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, status.Errorf(codes.NotFound, "analysis %s does not exist", req.GetName())
+		run, rerr := s.store.GetRun(ctx, id)
+		switch {
+		case rerr == nil && run.Kind == RunKind && run.State == store.RunFailed:
+			return nil, status.Errorf(codes.FailedPrecondition, "analysis %s failed: %s", name, run.Error)
+		case rerr == nil && run.Kind == RunKind:
+			return nil, status.Errorf(codes.FailedPrecondition, "analysis %s is still running (%s): poll %s%s", name, run.ProgressText, operationPrefix, id)
+		}
+		return nil, status.Errorf(codes.NotFound, "analysis %s does not exist", name)
 	}
 	if err != nil {
 		return nil, rpcerr.Internal(ctx, s.logger, err)
@@ -273,7 +337,7 @@ func (s *Service) GetAnalysis(ctx context.Context, req *tlsanalysisv1.GetAnalysi
 	if err := protojson.Unmarshal(rep.Content, an); err != nil {
 		return nil, rpcerr.Internal(ctx, s.logger, fmt.Errorf("stored analysis %s: %w", id, err))
 	}
-	return &tlsanalysisv1.GetAnalysisResponse{Analysis: an}, nil
+	return an, nil
 }
 
 // ListAnalyses lists stored analyses, newest first.

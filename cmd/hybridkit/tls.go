@@ -1,0 +1,279 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	tlsanalysisv1 "github.com/hybridkit/hybridkit/proto/gen/hybridkit/tlsanalysis/v1"
+	"github.com/hybridkit/hybridkit/services/tlsanalysis"
+	"github.com/hybridkit/hybridkit/services/tlsanalysis/analysis"
+	"github.com/hybridkit/hybridkit/services/tlsanalysis/input"
+	"github.com/hybridkit/hybridkit/services/tlsanalysis/report"
+)
+
+const tlsUsage = `Usage: hybridkit tls analyze [flags] PATH...
+
+Analyses Exchange SMTP protocol logs (files, folders, .gz, .zip) for the TLS versions mail flows
+negotiate. Without --server the analysis runs here; with it the files are uploaded to a running
+tlsanalysis service (gRPC address) and the result is stored there.
+
+Flags:
+`
+
+func runTLS(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "analyze" {
+		fmt.Fprint(stderr, tlsUsage)
+		return errors.New("tls: want 'hybridkit tls analyze PATH...'")
+	}
+	fs := flag.NewFlagSet("hybridkit tls analyze", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	server := fs.String("server", "", "tlsanalysis gRPC address (e.g. 127.0.0.1:50053); empty: analyse here")
+	format := fs.String("o", "table", "output: table, json, csv or html")
+	table := fs.String("table", "remotes", "table for -o csv: "+strings.Join(report.Tables(), ", "))
+	outPath := fs.String("out", "", "write the output to this file instead of standard output")
+	display := fs.String("name", "", "display name of the analysis (default: the first path)")
+	progress := fs.String("progress", "auto", "progress bar on standard error: auto (when it is a terminal), always or never")
+	fs.Usage = func() { fmt.Fprint(stderr, tlsUsage); fs.PrintDefaults() }
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	switch *format {
+	case "table", "json", "csv", "html":
+	default:
+		return fmt.Errorf("-o %q: want table, json, csv or html", *format)
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return errors.New("tls analyze: no PATH given")
+	}
+	roots, abs, files, err := resolveLocal(fs.Args())
+	if err != nil {
+		return err
+	}
+	if *display == "" {
+		*display = fs.Arg(0)
+	}
+	var total int64
+	for _, f := range files {
+		total += f.size
+	}
+	bar := newProgressBar(stderr, total, *progress)
+	var an *tlsanalysisv1.Analysis
+	if *server == "" {
+		an, err = analyseLocal(ctx, roots, abs, bar)
+	} else {
+		an, err = analyseRemote(ctx, *server, *display, files, bar)
+	}
+	bar.finish()
+	if err != nil {
+		return err
+	}
+	if an.GetDisplayName() == "" {
+		an.DisplayName = *display
+	}
+
+	out := stdout
+	if *outPath != "" {
+		f, err := os.Create(*outPath)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		out = f
+	}
+	switch *format {
+	case "table":
+		return report.Table(out, an, report.TableOptions{})
+	case "json":
+		b, err := protojson.MarshalOptions{Multiline: true, UseProtoNames: true}.Marshal(an)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintln(out, string(b))
+		return err
+	}
+	body, _, err := tlsanalysis.Render(an, *format, *table)
+	if err != nil {
+		return err
+	}
+	_, err = out.Write(body.GetData())
+	return err
+}
+
+type localFile struct {
+	name string
+	open func() (*os.File, error)
+	size int64
+}
+
+// resolveLocal lists the log files named by paths (folders walked): each folder is its own root,
+// a file's root is its folder.
+func resolveLocal(paths []string) (roots, abs []string, files []localFile, err error) {
+	for _, p := range paths {
+		a, err := filepath.Abs(p)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		fi, err := os.Stat(a)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("tls analyze: %w", err)
+		}
+		abs = append(abs, a)
+		if fi.IsDir() {
+			roots = append(roots, a)
+		} else {
+			roots = append(roots, filepath.Dir(a))
+		}
+	}
+	found, err := input.New(input.Options{}).Resolve(roots, abs)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("tls analyze: %w", err)
+	}
+	if len(found) == 0 {
+		return nil, nil, nil, fmt.Errorf("tls analyze: no log files (.log, .gz, .zip, .txt) in %s", strings.Join(paths, ", "))
+	}
+	for _, f := range found {
+		lf := localFile{name: f.Name, open: f.Open}
+		if fh, err := f.Open(); err == nil {
+			if fi, err := fh.Stat(); err == nil {
+				lf.size = fi.Size()
+			}
+			fh.Close()
+		}
+		files = append(files, lf)
+	}
+	return roots, abs, files, nil
+}
+
+// analyseLocal analyses the files here, on as many goroutines as there are cores.
+func analyseLocal(ctx context.Context, roots, paths []string, bar *progressBar) (*tlsanalysisv1.Analysis, error) {
+	res, err := analysis.AnalyzePaths(ctx, analysis.Options{Progress: bar.set}, input.Options{}, roots, paths)
+	if err != nil {
+		return nil, fmt.Errorf("tls analyze: %w", err)
+	}
+	return tlsanalysis.ToProto(res), nil
+}
+
+func analyseRemote(ctx context.Context, server, display string, files []localFile, bar *progressBar) (*tlsanalysisv1.Analysis, error) {
+	cc, err := grpc.NewClient(server, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return nil, err
+	}
+	defer cc.Close()
+	stream, err := tlsanalysisv1.NewTlsAnalysisServiceClient(cc).UploadLogs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	send := func(m *tlsanalysisv1.UploadLogsRequest) error {
+		if err := stream.Send(m); err != nil {
+			if _, rerr := stream.CloseAndRecv(); rerr != nil {
+				return rerr
+			}
+			return err
+		}
+		return nil
+	}
+	if err := send(&tlsanalysisv1.UploadLogsRequest{Payload: &tlsanalysisv1.UploadLogsRequest_Metadata{Metadata: &tlsanalysisv1.UploadMetadata{DisplayName: display}}}); err != nil {
+		return nil, err
+	}
+	buf := make([]byte, 1<<20)
+	for _, f := range files {
+		if err := send(&tlsanalysisv1.UploadLogsRequest{Payload: &tlsanalysisv1.UploadLogsRequest_File{File: &tlsanalysisv1.UploadFile{Name: filepath.Base(f.name)}}}); err != nil {
+			return nil, err
+		}
+		fh, err := f.open()
+		if err != nil {
+			return nil, err
+		}
+		for {
+			n, rerr := io.ReadFull(fh, buf)
+			if n > 0 {
+				bar.add(int64(n))
+				if err := send(&tlsanalysisv1.UploadLogsRequest{Payload: &tlsanalysisv1.UploadLogsRequest_Chunk{Chunk: buf[:n]}}); err != nil {
+					fh.Close()
+					return nil, err
+				}
+			}
+			if rerr != nil {
+				fh.Close()
+				if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
+					break
+				}
+				return nil, rerr
+			}
+		}
+	}
+	resp, err := stream.CloseAndRecv()
+	if err != nil {
+		return nil, err
+	}
+	return resp.GetAnalysis(), nil
+}
+
+// progressBar draws "[#####-----]  45%  1.2 GiB of 2.7 GiB  310 MB/s" on a terminal.
+type progressBar struct {
+	w     io.Writer
+	total int64
+	done  atomic.Int64
+	on    bool
+	start time.Time
+	last  atomic.Int64
+}
+
+func newProgressBar(w io.Writer, total int64, mode string) *progressBar {
+	on := mode == "always"
+	if mode == "auto" {
+		if f, ok := w.(*os.File); ok {
+			if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+				on = true
+			}
+		}
+	}
+	return &progressBar{w: w, total: total, on: on, start: time.Now()}
+}
+
+func (p *progressBar) add(n int64) { p.set(p.done.Add(n)) }
+
+// set records the bytes done so far (the analyser reports totals, the uploader adds chunks).
+func (p *progressBar) set(done int64) {
+	p.done.Store(done)
+	if !p.on {
+		return
+	}
+	now := time.Now().UnixNano()
+	if last := p.last.Load(); now-last < int64(100*time.Millisecond) || !p.last.CompareAndSwap(last, now) {
+		return
+	}
+	p.draw(done)
+}
+
+func (p *progressBar) draw(done int64) {
+	frac := 1.0
+	if p.total > 0 {
+		frac = min(float64(done)/float64(p.total), 1)
+	}
+	const width = 30
+	filled := int(frac * width)
+	rate := float64(done) / max(time.Since(p.start).Seconds(), 1e-3)
+	fmt.Fprintf(p.w, "\r[%s%s] %3.0f%%  %s of %s  %s/s ", strings.Repeat("#", filled), strings.Repeat("-", width-filled),
+		frac*100, tlsanalysis.HumanBytes(done), tlsanalysis.HumanBytes(p.total), tlsanalysis.HumanBytes(int64(rate)))
+}
+
+func (p *progressBar) finish() {
+	if p.on {
+		p.draw(p.done.Load())
+		fmt.Fprintln(p.w)
+	}
+}
