@@ -45,6 +45,8 @@ type barView struct {
 	Segs   []segView
 	Label  string // x-axis label, "" when skipped for room
 	LX, LY string
+	Total  string // total above the bar, "" when it does not fit
+	TY     string
 }
 
 type segView struct {
@@ -157,6 +159,9 @@ func dayChart(dir tlsanalysisv1.Direction, days []string, counts map[string]*tls
 			cum += n
 		}
 		b.Title = title.String()
+		if total := fmtInt(cum); cum > 0 && slot >= 6.5*float64(len(total))+6 {
+			b.Total, b.TY = total, num(base-float64(cum)*scale-4)
+		}
 		v.Bars = append(v.Bars, b)
 	}
 	return v

@@ -40,7 +40,7 @@ const maxMalformedShown = 50
 // and what to do next. Every value from the analysis is escaped by
 // html/template.
 func HTML(w io.Writer, an *tlsanalysisv1.Analysis, opts HTMLOptions) error {
-	t, err := template.New("report").Parse(htmlTemplate)
+	t, err := template.New("report").Funcs(template.FuncMap{"brk": breakParts}).Parse(htmlTemplate)
 	if err != nil {
 		return fmt.Errorf("report: parsing HTML template: %w", err)
 	}
@@ -137,13 +137,15 @@ type remoteRow struct {
 	Other       string // unknown + failed
 	Legacy      cell
 	Total       string
-	First, Last string
+	First, Last string // UTC days
 }
 
 type connectorRow struct {
 	Direction string
 	Name      string
-	Cells     []cell // every outcome
+	Cells     []cell // none, ssl3, tls1_0, tls1_1
+	Modern    string // TLS 1.2 + 1.3
+	Other     string // unknown + failed
 	Legacy    cell
 	Total     string
 	StartTLS  string
@@ -160,6 +162,7 @@ type cipherRow struct {
 
 type certRow struct {
 	Direction, Role, Thumbprint, Subject, Issuer, NotAfter, Sessions string
+	Expired                                                          bool
 }
 
 type malformedRow struct{ Where, Reason string }
@@ -180,6 +183,9 @@ func buildHTMLView(an *tlsanalysisv1.Analysis, opts HTMLOptions) *htmlView {
 		if v.DisplayName != "" {
 			v.Title += ": " + v.DisplayName
 		}
+	}
+	if strings.Contains(v.Title, v.DisplayName) {
+		v.DisplayName = "" // already in the title
 	}
 
 	totals := directionTotals(an)
@@ -272,7 +278,9 @@ func buildHTMLView(an *tlsanalysisv1.Analysis, opts HTMLOptions) *htmlView {
 		v.Connectors = append(v.Connectors, connectorRow{
 			Direction: directionLabel(g.GetDirection()),
 			Name:      visible(g.GetConnector()),
-			Cells:     outcomeCells(c, false),
+			Cells:     outcomeCells(c, false)[:4],
+			Modern:    fmtInt(c.GetTls1_2() + c.GetTls1_3()),
+			Other:     fmtInt(c.GetUnknown() + c.GetFailed()),
 			Legacy:    legacyCell(c),
 			Total:     fmtInt(c.GetTotal()),
 			StartTLS:  fmtInt(g.GetUpgrades().GetStarttls()),
@@ -283,8 +291,15 @@ func buildHTMLView(an *tlsanalysisv1.Analysis, opts HTMLOptions) *htmlView {
 		})
 	}
 
+	// Certificates expire relative to when the logs were analysed.
+	ref := opts.Generated
+	if ct := an.GetCreateTime(); ct != nil {
+		ref = ct.AsTime()
+	}
 	for _, c := range an.GetCertificates() {
+		expired, known := certExpired(c.GetNotAfter(), ref)
 		v.Certificates = append(v.Certificates, certRow{
+			Expired:    expired && known && !ref.IsZero(),
 			Direction:  directionLabel(c.GetDirection()),
 			Role:       certRole(c.GetRole()),
 			Thumbprint: visible(c.GetThumbprint()),
@@ -352,10 +367,10 @@ func topLegacyRemotes(remotes []*tlsanalysisv1.RemoteSummary, n int) ([]remoteRo
 		}
 		row.MoreNames = len(names) - len(row.Names)
 		if ts := rm.GetFirstSeen(); ts != nil {
-			row.First = humanTime(ts.AsTime())
+			row.First = ts.AsTime().UTC().Format(time.DateOnly)
 		}
 		if ts := rm.GetLastSeen(); ts != nil {
-			row.Last = humanTime(ts.AsTime())
+			row.Last = ts.AsTime().UTC().Format(time.DateOnly)
 		}
 		rows = append(rows, row)
 	}
@@ -414,4 +429,46 @@ func countsByKey(m map[string]int64) []keyValue {
 		out = append(out, keyValue{Key: visible(k), Value: fmtInt(m[k])})
 	}
 	return out
+}
+
+// certExpired reports whether a Not after, as logged, lies before ref. The
+// text depends on the server's locale; known is false when it cannot be read,
+// or when it reads both ways (day/month or month/day) with different answers.
+func certExpired(notAfter string, ref time.Time) (expired, known bool) {
+	notAfter = strings.TrimSpace(notAfter)
+	n := 0
+	for _, layout := range [...]string{
+		time.RFC3339, "2006-01-02 15:04:05Z07:00", "2006-01-02 15:04:05", "2006-01-02",
+		"1/2/2006 3:04:05 PM", "2/1/2006 3:04:05 PM", "1/2/2006 15:04:05", "2/1/2006 15:04:05",
+		"2.1.2006 15:04:05", "2.1.2006",
+	} {
+		t, err := time.Parse(layout, notAfter)
+		if err != nil {
+			continue
+		}
+		e := t.Before(ref)
+		if n > 0 && e != expired {
+			return false, false
+		}
+		expired = e
+		n++
+	}
+	return expired, n > 0
+}
+
+// breakParts cuts s after each separator (. : _ - \ / @ , ;) so that the HTML
+// can offer a line break there (<wbr>) instead of in the middle of a word.
+func breakParts(s string) []string {
+	var parts []string
+	start := 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '.', ':', '_', '-', '\\', '/', '@', ',', ';':
+			if i+1 < len(s) {
+				parts = append(parts, s[start:i+1])
+				start = i + 1
+			}
+		}
+	}
+	return append(parts, s[start:])
 }

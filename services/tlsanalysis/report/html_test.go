@@ -22,6 +22,9 @@ func sampleHTML(t testing.TB, an *tlsanalysisv1.Analysis, opts HTMLOptions) stri
 	return buf.String()
 }
 
+// textOf drops the line-break hints that HTML puts inside long values.
+func textOf(html string) string { return strings.ReplaceAll(html, "<wbr>", "") }
+
 func sampleOptions() HTMLOptions {
 	return HTMLOptions{Generated: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}
 }
@@ -40,7 +43,7 @@ func TestHTMLEscapesLogContent(t *testing.T) {
 	an.Malformed[0].Reason = `<iframe src="javascript:alert(4)">`
 	an.Days[0].Day = `<script>alert(5)</script>`
 	an.Failures[`<b onmouseover=alert(6)>`] = 1
-	out := sampleHTML(t, an, sampleOptions())
+	out := textOf(sampleHTML(t, an, sampleOptions()))
 	// Escaped, the payloads are harmless text; only their markup must not survive.
 	for _, bad := range []string{"<script", "<img", "<iframe", "<b ", "<svg onload", `src="javascript:`} {
 		if strings.Contains(out, bad) {
@@ -63,7 +66,7 @@ func TestHTMLShowsControlCharactersAsEscapes(t *testing.T) {
 	t.Parallel()
 	an := sampleAnalysis()
 	an.Remotes[0].Names = []string{"evil\u202egpj.exe\x1b[31m"}
-	out := sampleHTML(t, an, sampleOptions())
+	out := textOf(sampleHTML(t, an, sampleOptions()))
 	if strings.ContainsAny(out, "\u202e\x1b") {
 		t.Error("HTML contains a raw bidi override or escape character from a log value")
 	}
@@ -109,7 +112,7 @@ func TestHTMLSelfContained(t *testing.T) {
 func TestHTMLSections(t *testing.T) {
 	t.Parallel()
 	an := sampleAnalysis()
-	out := sampleHTML(t, an, sampleOptions())
+	out := textOf(sampleHTML(t, an, sampleOptions()))
 	var recvTotal, sendTotal *tlsanalysisv1.OutcomeCounts
 	for _, tot := range an.Totals {
 		if tot.Direction == recv {
@@ -170,7 +173,7 @@ func TestHTMLTopN(t *testing.T) {
 		}
 	}
 	// The most legacy sessions first.
-	out := sampleHTML(t, sampleAnalysis(), sampleOptions())
+	out := textOf(sampleHTML(t, sampleAnalysis(), sampleOptions()))
 	part := out[strings.Index(out, `<section id="partners">`):]
 	if a, b := strings.Index(part, "203.0.113.25"), strings.Index(part, "198.51.100.200"); a < 0 || b < 0 || a > b {
 		t.Error("partners are not ordered by legacy sessions")
@@ -293,6 +296,55 @@ func TestFormatting(t *testing.T) {
 	} {
 		if got := visible(tc.in); got != tc.want {
 			t.Errorf("visible(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestCertExpired(t *testing.T) {
+	t.Parallel()
+	ref := time.Date(2026, 11, 26, 8, 30, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		notAfter       string
+		expired, known bool
+	}{
+		{"2/14/2027 11:59:59 PM", false, true},
+		{"3/2/2026 9:14:05 AM", true, true},     // 2 March or 3 February: expired either way
+		{"12/11/2026 9:14:05 AM", false, false}, // 11 December or 12 November: cannot tell
+		{"26.11.2025 10:00:00", true, true},
+		{"2027-01-28T18:12:40Z", false, true},
+		{"soon", false, false},
+		{"", false, false},
+	} {
+		expired, known := certExpired(tc.notAfter, ref)
+		if expired != tc.expired || known != tc.known {
+			t.Errorf("certExpired(%q) = %v, %v; want %v, %v", tc.notAfter, expired, known, tc.expired, tc.known)
+		}
+	}
+	out := textOf(sampleHTML(t, sampleAnalysis(), sampleOptions()))
+	if !strings.Contains(out, `class="expired">3/2/2026 9:14:05 AM<span class="sub expired">expired</span>`) || strings.Count(out, ">expired</span>") != 1 {
+		t.Error("the sample's one expired certificate is not marked, or others are")
+	}
+}
+
+func TestBreakParts(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		in   string
+		want []string
+	}{
+		{"", []string{""}},
+		{"EX01", []string{"EX01"}},
+		{"mail.contoso.example", []string{"mail.", "contoso.", "example"}},
+		{"2001:db8::1", []string{"2001:", "db8:", ":", "1"}},
+		{`EX01\Default`, []string{`EX01\`, "Default"}},
+		{"trailing.", []string{"trailing."}},
+	} {
+		got := breakParts(tc.in)
+		if strings.Join(got, "|") != strings.Join(tc.want, "|") {
+			t.Errorf("breakParts(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+		if strings.Join(got, "") != tc.in {
+			t.Errorf("breakParts(%q) loses text: %q", tc.in, got)
 		}
 	}
 }

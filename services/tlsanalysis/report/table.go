@@ -79,7 +79,7 @@ func Table(w io.Writer, an *tlsanalysisv1.Analysis, opts TableOptions) error {
 		text("\ntop %d legacy remotes of %d:\n", len(rows), legacy)
 		// Names and connector names go last: tabwriter counts runes, so a wide
 		// (CJK) name would shift every column after it.
-		line("DIRECTION", "IP", "NOTLS", "SSL3.0", "TLS1.0", "TLS1.1", "LEGACY", "TOTAL", "LAST SEEN", "NAMES")
+		line("DIRECTION", "IP", "NOTLS", "SSL3.0", "TLS1.0", "TLS1.1", "LEGACY", "TOTAL", "LAST SEEN (UTC)", "NAMES")
 		for _, r := range rows {
 			names := strings.Join(r.Names, ", ")
 			if r.MoreNames > 0 {
