@@ -332,22 +332,34 @@ func buildHTMLView(an *tlsanalysisv1.Analysis, opts HTMLOptions) *htmlView {
 // topLegacyRemotes returns the n remotes with the most legacy sessions (ties:
 // more sessions, then IP) and how many remotes had any.
 func topLegacyRemotes(remotes []*tlsanalysisv1.RemoteSummary, n int) ([]remoteRow, int) {
-	legacy := make([]*tlsanalysisv1.RemoteSummary, 0, min(len(remotes), 1024))
-	for _, rm := range remotes {
-		if rm.GetCounts().GetLegacy() > 0 {
-			legacy = append(legacy, rm)
-		}
-	}
-	slices.SortStableFunc(legacy, func(a, b *tlsanalysisv1.RemoteSummary) int {
+	rank := func(a, b *tlsanalysisv1.RemoteSummary) int {
 		return cmp.Or(
 			cmp.Compare(b.GetCounts().GetLegacy(), a.GetCounts().GetLegacy()),
 			cmp.Compare(b.GetCounts().GetTotal(), a.GetCounts().GetTotal()),
 			cmp.Compare(a.GetIp(), b.GetIp()),
 			cmp.Compare(a.GetDirection(), b.GetDirection()),
 		)
-	})
-	rows := make([]remoteRow, 0, min(n, len(legacy)))
-	for _, rm := range legacy[:min(n, len(legacy))] {
+	}
+	// Keep the best n in order while scanning: far cheaper than sorting
+	// every remote when an analysis has thousands and the report shows 25.
+	top := make([]*tlsanalysisv1.RemoteSummary, 0, min(n, len(remotes))+1)
+	legacy := 0
+	for _, rm := range remotes {
+		if rm.GetCounts().GetLegacy() <= 0 {
+			continue
+		}
+		legacy++
+		if len(top) == n && rank(rm, top[n-1]) >= 0 {
+			continue
+		}
+		i, _ := slices.BinarySearchFunc(top, rm, rank)
+		top = slices.Insert(top, i, rm)
+		if len(top) > n {
+			top = top[:n]
+		}
+	}
+	rows := make([]remoteRow, 0, len(top))
+	for _, rm := range top {
 		c := rm.GetCounts()
 		names := rm.GetNames()
 		const maxNames = 3
@@ -374,7 +386,7 @@ func topLegacyRemotes(remotes []*tlsanalysisv1.RemoteSummary, n int) ([]remoteRo
 		}
 		rows = append(rows, row)
 	}
-	return rows, len(legacy)
+	return rows, legacy
 }
 
 // outcomeCells are the outcome counts of c, with their share when pct is set.

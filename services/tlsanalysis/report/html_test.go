@@ -2,9 +2,11 @@ package report
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -345,6 +347,42 @@ func TestBreakParts(t *testing.T) {
 		}
 		if strings.Join(got, "") != tc.in {
 			t.Errorf("breakParts(%q) loses text: %q", tc.in, got)
+		}
+	}
+}
+
+// TestTopLegacyRemotesMatchesFullSort checks the running top-n against
+// sorting every legacy remote.
+func TestTopLegacyRemotesMatchesFullSort(t *testing.T) {
+	t.Parallel()
+	an := bigAnalysis(3000)
+	var all []*tlsanalysisv1.RemoteSummary
+	for _, r := range an.Remotes {
+		if r.Counts.Legacy > 0 {
+			all = append(all, r)
+		}
+	}
+	slices.SortFunc(all, func(a, b *tlsanalysisv1.RemoteSummary) int {
+		if a.Counts.Legacy != b.Counts.Legacy {
+			return cmp.Compare(b.Counts.Legacy, a.Counts.Legacy)
+		}
+		if a.Counts.Total != b.Counts.Total {
+			return cmp.Compare(b.Counts.Total, a.Counts.Total)
+		}
+		return cmp.Compare(a.Ip, b.Ip)
+	})
+	for _, n := range []int{1, 10, 25, 500, 5000} {
+		rows, legacy := topLegacyRemotes(an.Remotes, n)
+		if legacy != len(all) {
+			t.Fatalf("n %d: %d legacy remotes, want %d", n, legacy, len(all))
+		}
+		if len(rows) != min(n, len(all)) {
+			t.Fatalf("n %d: %d rows", n, len(rows))
+		}
+		for i, r := range rows {
+			if r.IP != all[i].Ip {
+				t.Fatalf("n %d: row %d is %s, want %s", n, i, r.IP, all[i].Ip)
+			}
 		}
 	}
 }
