@@ -64,26 +64,10 @@ type UserCheck struct {
 // usersFilter selects user accounts (not computers, contacts or groups).
 const usersFilter = "(&(objectCategory=person)(objectClass=user))"
 
-var userAttrs = []string{"sAMAccountName", "objectSid", "adminCount", "userAccountControl", "objectClass", ldapconn.AttrSecurityDescriptor}
-
-// classGUIDs maps the structural classes of user accounts to their GUIDs.
-var classGUIDs = map[string]secdesc.GUID{
-	"user":          secdesc.GUIDUserClass,
-	"inetorgperson": secdesc.GUIDInetOrgPersonClass,
-	"computer":      secdesc.GUIDComputerClass,
-}
-
-// structuralClass returns the GUID of the entry's most specific class (AD
-// lists objectClass from top down), defaulting to user.
-func structuralClass(e *ldap.Entry) secdesc.GUID {
-	vals := e.GetEqualFoldAttributeValues("objectClass")
-	if len(vals) > 0 {
-		if g, ok := classGUIDs[strings.ToLower(vals[len(vals)-1])]; ok {
-			return g
-		}
-	}
-	return secdesc.GUIDUserClass
-}
+// userAttrs is what a user check reads. Not objectClass: every user is
+// judged as class user (which matters only for an ACE whose object type is a
+// class), which keeps the coverage read as small as the yardstick's.
+var userAttrs = []string{"sAMAccountName", "objectSid", "adminCount", "userAccountControl", ldapconn.AttrSecurityDescriptor}
 
 // daclEval is the evaluation of one distinct user DACL.
 type daclEval struct {
@@ -197,8 +181,7 @@ func (c *checker) check(ctx context.Context, en *ldap.Entry) (*UserCheck, error)
 	if len(raw) == 0 {
 		return nil, &ldapconn.OpError{Op: "read nTSecurityDescriptor", DN: en.DN, Err: ldapconn.ErrNoSecurityDescriptor}
 	}
-	class := structuralClass(en)
-	d, err := c.evalDACL(raw, class, u.SID == c.p.SID)
+	d, err := c.evalDACL(raw, secdesc.GUIDUserClass, u.SID == c.p.SID)
 	if err != nil {
 		return nil, fmt.Errorf("writeback: the descriptor of %q: %w", en.DN, err)
 	}
