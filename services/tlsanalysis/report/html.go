@@ -40,7 +40,10 @@ const maxMalformedShown = 50
 // and what to do next. Every value from the analysis is escaped by
 // html/template.
 func HTML(w io.Writer, an *tlsanalysisv1.Analysis, opts HTMLOptions) error {
-	t, err := template.New("report").Funcs(template.FuncMap{"brk": breakParts}).Parse(htmlTemplate)
+	t, err := template.New("report").Funcs(template.FuncMap{
+		"brk":   breakParts,
+		"count": func(n int) string { return fmtInt(int64(n)) },
+	}).Parse(htmlTemplate)
 	if err != nil {
 		return fmt.Errorf("report: parsing HTML template: %w", err)
 	}

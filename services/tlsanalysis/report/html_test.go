@@ -245,7 +245,7 @@ func TestHTMLEmptyAnalysis(t *testing.T) {
 	t.Parallel()
 	for _, an := range []*tlsanalysisv1.Analysis{nil, {}} {
 		out := sampleHTML(t, an, HTMLOptions{Title: "Nothing"})
-		for _, want := range []string{"<title>Nothing</title>", "0 sessions; no received sessions and no sent sessions still legacy", "No sessions with a day were found.", "No remote partner had a legacy session", "Every line was parsed."} {
+		for _, want := range []string{"<title>Nothing</title>", "No SMTP sessions were found in these logs.", "No negotiated cipher suites were logged.", "No sessions with a day were found.", "No remote partner had a legacy session", "Every line was parsed."} {
 			if !strings.Contains(out, want) {
 				t.Errorf("empty analysis: HTML lacks %q", want)
 			}
