@@ -17,7 +17,7 @@ import (
 	"github.com/hybridkit/hybridkit/services/tlsanalysis"
 )
 
-func startTLS(t *testing.T) tlsanalysisv1.TlsAnalysisServiceClient {
+func startTLS(t testing.TB) tlsanalysisv1.TlsAnalysisServiceClient {
 	t.Helper()
 	st := grpctest.Store(t)
 	addr := grpctest.Start(t, grpcserver.Deps{}, func(ctx context.Context, deps grpcserver.Deps) error {
@@ -26,7 +26,7 @@ func startTLS(t *testing.T) tlsanalysisv1.TlsAnalysisServiceClient {
 	return tlsanalysisv1.NewTlsAnalysisServiceClient(grpctest.Dial(t, addr))
 }
 
-func fixture(t *testing.T, name string) []byte {
+func fixture(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile("testdata/upload/" + name)
 	if err != nil {
