@@ -34,6 +34,9 @@ var (
 	// ErrConcurrentChange: the descriptor changed between planning and
 	// writing; nothing was written. Plan again.
 	ErrConcurrentChange = errors.New("the descriptor changed while the change was being made")
+	// ErrNotScope: a scope names a leaf object (a user, computer, group or
+	// contact) rather than the domain root, an OU or a container.
+	ErrNotScope = errors.New("not a container")
 	// ErrVerify: the DC accepted a write but reading it back does not show
 	// what was written. The backup taken before allows Restore.
 	ErrVerify = errors.New("verification after the write failed")

@@ -426,12 +426,21 @@ func (e *Engine) apply(ctx context.Context, oc *ObjectChange, action, actor, run
 	if e.store == nil {
 		return fmt.Errorf("writeback: %s %q: %w", action, oc.DN, ErrNoStore)
 	}
-	_, raw, _, err := e.readSD(ctx, oc.DN, ldapconn.SDFlagsRead)
+	// Read again: the backup must hold what is overwritten, and the change
+	// was planned against the explicit ACEs and protection read then. (The
+	// inherited ACEs may have moved with a parent written just before: the
+	// DC recomputes those anyway.)
+	_, raw, cur, err := e.readSD(ctx, oc.DN, ldapconn.SDFlagsRead)
 	if err != nil {
 		return err
 	}
 	if string(raw) != string(oc.raw) {
-		return fmt.Errorf("writeback: %q: %w; nothing was written", oc.DN, ErrConcurrentChange)
+		planned, now := explicitOnly(oc.sd), explicitOnly(cur)
+		if missing, extra := aceSetDiff(planned.DACL.ACEs, now.DACL.ACEs); len(missing)+len(extra) > 0 ||
+			(planned.Control^now.Control)&secdesc.ControlDACLProtected != 0 {
+			return fmt.Errorf("writeback: %q: %w; nothing was written", oc.DN, ErrConcurrentChange)
+		}
+		oc.raw, oc.sd, oc.Before = raw, cur, oc.nc.sddl.Format(cur)
 	}
 	if reason == "" {
 		reason = "before " + action

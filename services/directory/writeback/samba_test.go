@@ -334,7 +334,9 @@ func TestCoverage(t *testing.T) {
 	if cov.Users != wantUsers || len(seen) != wantUsers || cov.Working+cov.Failing != cov.Users {
 		t.Fatalf("coverage counted %d users (%d working, %d failing), saw %d; want %d", cov.Users, cov.Working, cov.Failing, len(seen), wantUsers)
 	}
-	wantByCause := map[writeback.ReasonCode]int{}
+	// The generated users (OU=Bulk,OU=Staff) inherit OU=Staff's grants, but
+	// one in 50 has adminCount=1 and AdminSDHolder's DACL.
+	wantByCause := map[writeback.ReasonCode]int{writeback.ReasonAdminSDHolder: f.s.ExtraUsers / 50}
 	for _, u := range sambatest.Users {
 		c := seen[strings.ToLower(u.SAMAccountName)]
 		if c == nil {
@@ -347,15 +349,15 @@ func TestCoverage(t *testing.T) {
 			wantByCause[want]++
 		}
 	}
-	if f.s.ExtraUsers == 0 {
-		for cause, n := range wantByCause {
-			if cov.ByCause[cause] != n {
-				t.Errorf("ByCause[%s] = %d, want %d", cause, cov.ByCause[cause], n)
-			}
+	failing := 0
+	for cause, n := range wantByCause {
+		failing += n
+		if cov.ByCause[cause] != n {
+			t.Errorf("ByCause[%s] = %d, want %d", cause, cov.ByCause[cause], n)
 		}
-		if len(cov.FailingUsers) != cov.Failing || cov.FailingOmitted != 0 {
-			t.Errorf("%d failing users listed of %d", len(cov.FailingUsers), cov.Failing)
-		}
+	}
+	if cov.Failing != failing || len(cov.FailingUsers) != min(failing, writeback.DefaultMaxFailing) || cov.FailingOmitted != failing-len(cov.FailingUsers) {
+		t.Errorf("%d failing, %d listed, %d omitted; want %d failing", cov.Failing, len(cov.FailingUsers), cov.FailingOmitted, failing)
 	}
 	// Users share DACLs: far fewer parsed than users.
 	if cov.DistinctDACLs == 0 || cov.DistinctDACLs >= cov.Users {
@@ -370,7 +372,8 @@ func TestCoverage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.s.ExtraUsers == 0 && (cov.Users != 16 || cov.Working != 13 || cov.Failing != 3 || len(cov.FailingUsers) != 1 || cov.FailingOmitted != 2) {
+	bulkAdmins := f.s.ExtraUsers / 50
+	if cov.Users != 16+f.s.ExtraUsers || cov.Working != 13+f.s.ExtraUsers-bulkAdmins || cov.Failing != 3+bulkAdmins || len(cov.FailingUsers) != 1 || cov.FailingOmitted != 2+bulkAdmins {
 		t.Errorf("OU=Staff: %d users, %d working, %d failing, %d listed + %d omitted", cov.Users, cov.Working, cov.Failing, len(cov.FailingUsers), cov.FailingOmitted)
 	}
 
@@ -413,6 +416,13 @@ func TestOutsideDomain(t *testing.T) {
 		if _, err := f.engine.Coverage(ctx, f.connector, dn, writeback.CoverageOptions{}); !errors.Is(err, writeback.ErrOutsideDomain) {
 			t.Errorf("Coverage(%s) = %v", dn, err)
 		}
+	}
+	// A scope must be a container.
+	if _, err := f.engine.AuditScope(ctx, f.connector, f.s.DN("CN=Alice Archer,OU=Staff")); !errors.Is(err, writeback.ErrNotScope) {
+		t.Errorf("AuditScope(a user) = %v, want ErrNotScope", err)
+	}
+	if _, err := f.engine.Grant(ctx, writeback.GrantRequest{Principal: f.connector, Scope: f.s.DN("CN=Sales Team,OU=Sales,OU=Staff")}); !errors.Is(err, writeback.ErrNotScope) {
+		t.Errorf("Grant(a group) = %v, want ErrNotScope", err)
 	}
 	// Case does not matter; bad DNs are refused as such.
 	if _, err := f.engine.AuditScope(ctx, f.connector, strings.ToLower("ou=staff,"+f.s.BaseDN)); err != nil {

@@ -3,6 +3,7 @@ package writeback
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/hybridkit/hybridkit/services/directory/ldapconn"
 	"github.com/hybridkit/hybridkit/services/directory/secdesc"
@@ -142,9 +143,21 @@ func (e *Engine) auditScopeWith(ctx context.Context, p *Principal, scope string,
 	res := &ScopeAudit{Scope: scope, Domain: nc.dn, Principal: p.DN}
 	var rootSD *secdesc.SecurityDescriptor
 	for i, dn := range chain {
-		_, _, sd, err := e.readSD(ctx, dn, ldapconn.SDFlagsDACL)
+		var attrs []string
+		if i == 0 {
+			attrs = []string{"objectClass"}
+		}
+		en, _, sd, err := e.readSD(ctx, dn, ldapconn.SDFlagsDACL, attrs...)
 		if err != nil {
 			return nil, err
+		}
+		if i == 0 {
+			for _, c := range en.GetEqualFoldAttributeValues("objectClass") {
+				switch strings.ToLower(c) {
+				case "user", "computer", "group", "contact":
+					return nil, fmt.Errorf("writeback: scope %q is a %s: %w; give the domain root, an OU or a container", scope, c, ErrNotScope)
+				}
+			}
 		}
 		if i == 0 && override != nil {
 			sd.DACL = override
