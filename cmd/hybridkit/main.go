@@ -18,6 +18,7 @@ const usage = `hybridkit checks and fixes hybrid Microsoft 365 estates.
 Usage:
   hybridkit serve [flags]     run the identity, directory and tlsanalysis services and the REST gateway
   hybridkit tls analyze PATH  analyse Exchange SMTP protocol logs for TLS versions (-h for flags)
+  hybridkit identity CHECK    check the Entra ID tenant: licences, sync, sspr, admins, legacy, score
   hybridkit version           print the version
   hybridkit help              this text
 
@@ -46,6 +47,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	switch args[0] {
 	case "serve":
 		return serveProgram().Execute(ctx, args[1:], stderr)
+	case "identity":
+		return runIdentity(ctx, args[1:], stdout, stderr)
 	case "tls":
 		return runTLS(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
