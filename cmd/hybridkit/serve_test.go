@@ -216,7 +216,7 @@ func TestServeEndToEnd(t *testing.T) {
 	if code != 200 || dig(doc, "info", "title") != "hybridkit API" {
 		t.Fatalf("openapi %d %v", code, dig(doc, "info"))
 	}
-	for _, path := range []string{"/v1/analyses:upload", "/v1/analyses", "/v1/{name}", "/v1/securityDescriptors:decode", "/v1/checks/licences"} {
+	for _, path := range []string{"/v1/analyses:upload", "/v1/analyses", "/v1/{name}", "/v1/{name}:export", "/v1/securityDescriptors:decode", "/v1/checks/licences", "/v1/checks/admins", "/v1/checks/secureScore"} {
 		if dig(doc, "paths", path) == nil {
 			t.Errorf("openapi has no path %s", path)
 		}
