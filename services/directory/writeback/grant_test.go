@@ -266,6 +266,9 @@ func TestGrantRevokeRestore(t *testing.T) {
 		t.Fatalf("revoked %+v", ro)
 	}
 	afterRevoke := takeSnapshot(t, f, scope)
+	if string(afterRevoke.raw) != string(orig.raw) {
+		t.Errorf("after the revoke the descriptor differs from the original bytes:\n%s\nwant\n%s", f.sddl(afterRevoke.sd), f.sddl(orig.sd))
+	}
 	if !sameACESet(explicitACEs(afterRevoke.sd), explicitACEs(orig.sd)) || !sameACESet(afterRevoke.sd.DACL.ACEs, orig.sd.DACL.ACEs) {
 		t.Errorf("revoke did not restore the original ACE set:\n%s\nwant\n%s", f.sddl(afterRevoke.sd), f.sddl(orig.sd))
 	}
@@ -300,7 +303,7 @@ func TestGrantRevokeRestore(t *testing.T) {
 		t.Fatalf("restore of the grant's backup: %+v, %v", rs, err)
 	}
 	final := takeSnapshot(t, f, scope)
-	if !sameACESet(explicitACEs(final.sd), explicitACEs(orig.sd)) || final.sd.Control != orig.sd.Control {
+	if string(final.raw) != string(orig.raw) {
 		t.Errorf("after restoring the original:\n%s", f.sddl(final.sd))
 	}
 	if rs, err := f.engine.Restore(ctx, writeback.RestoreRequest{BackupID: ao.BackupID, Apply: true}); err != nil || !rs.Unchanged {
@@ -362,8 +365,8 @@ func TestGrantAllExplicit(t *testing.T) {
 		t.Fatalf("revoke %+v, %v", rv, err)
 	}
 	for dn, s := range snaps {
-		if now := takeSnapshot(t, f, dn); !sameACESet(explicitACEs(now.sd), explicitACEs(s.sd)) {
-			t.Errorf("%s not back to its original ACEs", dn)
+		if now := takeSnapshot(t, f, dn); string(now.raw) != string(s.raw) {
+			t.Errorf("%s not back to its original descriptor:\n%s\nwant\n%s", dn, f.sddl(now.sd), f.sddl(s.sd))
 		}
 	}
 }
@@ -395,7 +398,7 @@ func TestGrantAdminSDHolder(t *testing.T) {
 	if _, err := f.engine.Revoke(ctx, writeback.GrantRequest{Principal: f.connector, AdminSDHolder: true, Apply: true}); err != nil {
 		t.Fatal(err)
 	}
-	if now := takeSnapshot(t, f, dn); !sameACESet(explicitACEs(now.sd), explicitACEs(snaps[dn].sd)) || now.sd.Control != snaps[dn].sd.Control {
+	if now := takeSnapshot(t, f, dn); string(now.raw) != string(snaps[dn].raw) {
 		t.Errorf("AdminSDHolder not put back:\n%s", f.sddl(now.sd))
 	}
 }
