@@ -16,7 +16,7 @@ const DefaultMaxFailing = 1000
 
 // CoverageOptions tune Coverage.
 type CoverageOptions struct {
-	// MaxFailing bounds Coverage.Failing (default DefaultMaxFailing;
+	// MaxFailing bounds Coverage.FailingUsers (default DefaultMaxFailing;
 	// negative keeps none). Counts cover every user whatever the bound.
 	MaxFailing int
 	// OnUser, when set, is called with every user as it is evaluated, in the

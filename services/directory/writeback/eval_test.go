@@ -1,6 +1,8 @@
 package writeback
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -230,5 +232,46 @@ func TestGrantACEs(t *testing.T) {
 	}
 	if _, err := Right(0).MarshalText(); err == nil {
 		t.Error("Right(0) marshals")
+	}
+}
+
+// TestCapturedDescriptors evaluates descriptors captured from the Samba DC
+// (../testdata/captured, see its README) without a DC: the verdicts for the
+// MSOL_ connector are the ones the seeded domain documents.
+func TestCapturedDescriptors(t *testing.T) {
+	t.Parallel()
+	domain, _ := secdesc.ParseSID("S-1-5-21-2914541329-1306453702-1592347412")
+	conn, _ := domain.Child(1105)
+	users, _ := domain.Child(513)
+	p := &Principal{SID: conn, Groups: []secdesc.SID{users, secdesc.SIDBuiltinUsers}}
+	tests := []struct {
+		file string
+		want [4]Decision // UserRights
+		at   [4]int      // deciding ACE positions, -1 when missing
+	}{
+		{"samba-user-inherited-grants", [4]Decision{Allowed, Allowed, Allowed, Allowed}, [4]int{24, 18, 25, 26}},
+		{"samba-user-dacl-only", [4]Decision{Allowed, Allowed, Allowed, Allowed}, [4]int{24, 18, 25, 26}},
+		{"samba-user-explicit-deny", [4]Decision{Denied, Allowed, Allowed, Allowed}, [4]int{0, 19, 26, 27}},
+		{"samba-user-inheritance-blocked", [4]Decision{Missing, Allowed, Missing, Missing}, [4]int{-1, 18, -1, -1}},
+		{"samba-user-adminsdholder", [4]Decision{Missing, Allowed, Missing, Missing}, [4]int{-1, 5, -1, -1}},
+		{"samba-adminsdholder", [4]Decision{Missing, Allowed, Missing, Missing}, [4]int{-1, 5, -1, -1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			t.Parallel()
+			raw, err := os.ReadFile(filepath.Join("..", "testdata", "captured", tt.file+".bin"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			sd, err := secdesc.Parse(raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for k, v := range Evaluate(sd, p.SIDs(false), secdesc.GUIDUserClass, UserRights, secdesc.SDDLOptions{Domain: domain}) {
+				if v.Decision != tt.want[k] || v.Index != tt.at[k] {
+					t.Errorf("%s: %s at %d, want %s at %d (%s)", v.Right, v.Decision, v.Index, tt.want[k], tt.at[k], v.ACE)
+				}
+			}
+		})
 	}
 }
