@@ -14,14 +14,20 @@ import (
 // DefaultMaxFailing is how many failing users Coverage keeps by default.
 const DefaultMaxFailing = 1000
 
+// maxPending bounds the users Coverage holds until the end of its search to
+// read their parents; past it they are judged without.
+const maxPending = 10000
+
 // CoverageOptions tune Coverage.
 type CoverageOptions struct {
 	// MaxFailing bounds Coverage.FailingUsers (default DefaultMaxFailing;
 	// negative keeps none). Counts cover every user whatever the bound.
 	MaxFailing int
 	// OnUser, when set, is called with every user as it is evaluated, in the
-	// order the DC returns them; an error from it stops the run and is
-	// returned. The UserCheck is the callback's to keep.
+	// order the DC returns them, except that users whose DACL is protected
+	// without adminCount=1 and lacks rights come last (their verdict needs
+	// their parent's DACL, read after the search). An error from it stops the
+	// run and is returned. The UserCheck is the callback's to keep.
 	OnUser func(*UserCheck) error
 }
 
@@ -35,8 +41,8 @@ type Coverage struct {
 	Failing   int
 	// ByCause counts failing users by their main reason.
 	ByCause map[ReasonCode]int
-	// FailingUsers are the failing users, in the DC's order, up to
-	// MaxFailing; FailingOmitted counts the rest.
+	// FailingUsers are the failing users, in the order OnUser sees them, up
+	// to MaxFailing; FailingOmitted counts the rest.
 	FailingUsers   []UserCheck
 	FailingOmitted int
 	// Unexpire is UnexpirePassword on the domain root.
@@ -145,22 +151,16 @@ func (e *Engine) Coverage(ctx context.Context, p *Principal, scope string, opt C
 	}
 
 	c := e.newChecker(nc, p)
-	ctrl := []ldap.Control{ldapconn.SDFlagsControl(ldapconn.SDFlagsDACL)}
-	err = e.conn.Search(ctx, scope, ldapconn.ScopeSubtree, usersFilter, userAttrs, ctrl, func(en *ldap.Entry) error {
-		u, err := c.check(ctx, en)
-		if err != nil {
-			return err
-		}
+	count := func(u *UserCheck) error {
 		res.Users++
 		if u.Works {
 			res.Working++
 		} else {
 			res.Failing++
 			res.ByCause[u.Cause]++
-			switch {
-			case len(res.FailingUsers) < opt.MaxFailing:
+			if len(res.FailingUsers) < opt.MaxFailing {
 				res.FailingUsers = append(res.FailingUsers, *u)
-			default:
+			} else {
 				res.FailingOmitted++
 			}
 		}
@@ -168,9 +168,36 @@ func (e *Engine) Coverage(ctx context.Context, p *Principal, scope string, opt C
 			return opt.OnUser(u)
 		}
 		return nil
+	}
+	// Users whose verdict needs their parent's DACL wait for the end of the
+	// search: a read on the connection while the search streams could stall
+	// it. They are rare (protected DACLs without adminCount=1), and bounded
+	// by maxPending.
+	var pending []*pendingUser
+	ctrl := []ldap.Control{ldapconn.SDFlagsControl(ldapconn.SDFlagsDACL)}
+	err = e.conn.Search(ctx, scope, ldapconn.ScopeSubtree, usersFilter, userAttrs, ctrl, func(en *ldap.Entry) error {
+		u, pu, err := c.check(ctx, en, true)
+		if err != nil {
+			return err
+		}
+		switch {
+		case pu == nil:
+		case len(pending) < maxPending:
+			pending = append(pending, pu)
+			return nil
+		default:
+			c.finishReasons(ctx, pu, false)
+		}
+		return count(u)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("writeback: coverage of %q: %w", scope, err)
+	}
+	for _, pu := range pending {
+		c.finish(ctx, pu)
+		if err := count(pu.u); err != nil {
+			return nil, fmt.Errorf("writeback: coverage of %q: %w", scope, err)
+		}
 	}
 	res.DistinctDACLs = c.misses
 	res.Elapsed = time.Since(start)

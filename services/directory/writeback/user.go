@@ -161,8 +161,20 @@ func (c *checker) parentPasses(ctx context.Context, parent string, class secdesc
 	return g.aces, g.err
 }
 
-// check builds the verdict for one user entry read with userAttrs.
-func (c *checker) check(ctx context.Context, en *ldap.Entry) (*UserCheck, error) {
+// pendingUser is a failing user whose main reason depends on what its parent
+// passes on: a DACL that is protected without adminCount=1.
+type pendingUser struct {
+	u       *UserCheck
+	d       *daclEval
+	missing []Right
+}
+
+// check builds the verdict for one user entry read with userAttrs. For a
+// protected DACL that lacks rights the verdict needs the parent's DACL: with
+// deferParent (inside a search, where another request on the connection
+// could stall the search's stream) it returns the user unfinished as a
+// pendingUser for finish; otherwise it reads the parent now.
+func (c *checker) check(ctx context.Context, en *ldap.Entry, deferParent bool) (*UserCheck, *pendingUser, error) {
 	u := &UserCheck{
 		DN:                 en.DN,
 		SAMAccountName:     en.GetEqualFoldAttributeValue("sAMAccountName"),
@@ -173,46 +185,66 @@ func (c *checker) check(ctx context.Context, en *ldap.Entry) (*UserCheck, error)
 	if b := en.GetEqualFoldRawAttributeValue("objectSid"); len(b) > 0 {
 		sid, err := secdesc.SIDFromBytes(b)
 		if err != nil {
-			return nil, fmt.Errorf("writeback: objectSid of %q: %w", en.DN, err)
+			return nil, nil, fmt.Errorf("writeback: objectSid of %q: %w", en.DN, err)
 		}
 		u.SID = sid
 	}
 	raw := en.GetEqualFoldRawAttributeValue(ldapconn.AttrSecurityDescriptor)
 	if len(raw) == 0 {
-		return nil, &ldapconn.OpError{Op: "read nTSecurityDescriptor", DN: en.DN, Err: ldapconn.ErrNoSecurityDescriptor}
+		return nil, nil, &ldapconn.OpError{Op: "read nTSecurityDescriptor", DN: en.DN, Err: ldapconn.ErrNoSecurityDescriptor}
 	}
 	d, err := c.evalDACL(raw, secdesc.GUIDUserClass, u.SID == c.p.SID)
 	if err != nil {
-		return nil, fmt.Errorf("writeback: the descriptor of %q: %w", en.DN, err)
+		return nil, nil, fmt.Errorf("writeback: the descriptor of %q: %w", en.DN, err)
 	}
 	u.Rights, u.Protected, u.Works = d.verdicts, d.protected, d.works
 	if u.Works {
 		if u.AdminCount && !u.Protected {
 			u.Reasons = []Reason{{Code: ReasonAdminSDHolder, Detail: "adminCount=1 on a DACL that still inherits: if the account is in a protected group, SDProp will replace its DACL with AdminSDHolder's within the hour"}}
 		}
-		return u, nil
+		return u, nil, nil
 	}
+	pu := &pendingUser{u: u, d: d}
+	for i := range u.Rights {
+		if u.Rights[i].Decision == Missing {
+			pu.missing = append(pu.missing, u.Rights[i].Right)
+		}
+	}
+	if u.Protected && !u.AdminCount && len(pu.missing) > 0 && deferParent {
+		return u, pu, nil
+	}
+	c.finish(ctx, pu)
+	return u, nil, nil
+}
+
+// finish sets the reasons of a failing user, reading its parent's DACL when
+// its own is protected without adminCount=1.
+func (c *checker) finish(ctx context.Context, pu *pendingUser) { c.finishReasons(ctx, pu, true) }
+
+// finishReasons is finish, reading the parent only when readParent.
+func (c *checker) finishReasons(ctx context.Context, pu *pendingUser, readParent bool) {
+	u := pu.u
 	if u.AdminCount {
 		u.Reasons = append(u.Reasons, Reason{Code: ReasonAdminSDHolder,
 			Detail: "adminCount=1: the account gets AdminSDHolder's DACL with inheritance disabled, so grants on its OU do not reach it"})
 	}
-	var missing []Right
 	for i := range u.Rights {
-		v := &u.Rights[i]
-		switch v.Decision {
-		case Denied:
+		if v := &u.Rights[i]; v.Decision == Denied {
 			u.Reasons = append(u.Reasons, Reason{Code: ReasonDenied, Right: v.Right, ACE: v.ACE,
 				Detail: fmt.Sprintf("%s is denied by ACE %d %s", v.Right, v.Index, v.ACE)})
-		case Missing:
-			missing = append(missing, v.Right)
 		}
 	}
 	var protected *Reason
 	if u.Protected {
 		protected = &Reason{Code: ReasonProtectedDACL, Detail: "the DACL is protected (inheritance disabled)"}
 		cause := false
-		if !u.AdminCount && len(missing) > 0 {
-			switch ok, err := c.parentWouldGrant(ctx, en.DN, d, missing); {
+		if !u.AdminCount && len(pu.missing) > 0 && !readParent {
+			// Too many to hold until the parents can be read: the protection
+			// is the likely cause (inheritance disabled by hand).
+			protected.Detail += "; its parent's DACL was not read"
+			cause = true
+		} else if !u.AdminCount && len(pu.missing) > 0 {
+			switch ok, err := c.parentWouldGrant(ctx, u.DN, pu.d, pu.missing); {
 			case err != nil:
 				protected.Detail += fmt.Sprintf("; what its parent would pass on could not be read: %v", err)
 			case ok:
@@ -227,14 +259,13 @@ func (c *checker) check(ctx context.Context, en *ldap.Entry) (*UserCheck, error)
 			protected = nil
 		}
 	}
-	for _, m := range missing {
+	for _, m := range pu.missing {
 		u.Reasons = append(u.Reasons, Reason{Code: ReasonMissing, Right: m, Detail: m.String() + ": no ACE grants it"})
 	}
 	if protected != nil {
 		u.Reasons = append(u.Reasons, *protected)
 	}
 	u.Cause = u.Reasons[0].Code
-	return u, nil
 }
 
 // parentWouldGrant reports whether the user's explicit ACEs plus what its
@@ -278,7 +309,7 @@ func (e *Engine) CheckUsers(ctx context.Context, p *Principal, users []string) (
 			c = e.newChecker(nc, p)
 			checkers[nc] = c
 		}
-		u, err := c.check(ctx, en)
+		u, _, err := c.check(ctx, en, false)
 		if err != nil {
 			return nil, err
 		}
