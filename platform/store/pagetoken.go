@@ -18,6 +18,7 @@ const (
 	listRuns listKind = iota + 1
 	listAudit
 	listBackups
+	listTokens
 )
 
 const (
