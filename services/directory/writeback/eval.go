@@ -9,6 +9,10 @@ import (
 
 // Principal is the account whose rights are evaluated, usually the Entra
 // Connect AD DS connector account, with the groups its logon token holds.
+// Engine.Principal resolves one in a configured domain; for an account of
+// another domain of the forest, fill in its SID and groups (the tokenGroups a
+// DC of its own domain returns; the target domain's domain-local groups it
+// belongs to are then not known).
 type Principal struct {
 	DN             string
 	SAMAccountName string

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/go-ldap/ldap/v3"
+
 	"github.com/hybridkit/hybridkit/platform/store"
 	"github.com/hybridkit/hybridkit/services/directory/ldapconn"
 	"github.com/hybridkit/hybridkit/services/directory/secdesc"
@@ -127,26 +129,30 @@ func (e *Engine) targets(req *GrantRequest) (*namingContext, []target, error) {
 	nc := e.ncs[0]
 	var out []target
 	if req.Scope != "" {
-		var err error
-		if nc, _, err = e.domainOf(req.Scope); err != nil {
+		var (
+			err   error
+			scope *ldap.DN
+		)
+		if nc, scope, err = e.domainOf(req.Scope); err != nil {
 			return nil, nil, err
 		}
-		scope := target{dn: req.Scope, kind: "scope"}
+		isRoot := nc.parsed.EqualFold(scope)
+		st := target{dn: req.Scope, kind: "scope"}
 		root := target{dn: nc.dn, kind: "domain root"}
 		for _, r := range rights {
-			t := &scope
+			t := &st
 			if r.OnDomainRoot() {
 				t = &root
 			}
 			t.rights = append(t.rights, r)
 			t.aces = append(t.aces, ScopeACE(r, req.Principal.SID))
 		}
-		if sameDN(scope.dn, root.dn) {
-			scope.rights = append(scope.rights, root.rights...)
-			scope.aces = append(scope.aces, root.aces...)
+		if isRoot {
+			st.rights = append(st.rights, root.rights...)
+			st.aces = append(st.aces, root.aces...)
 			root.rights = nil
 		}
-		for _, t := range []target{scope, root} {
+		for _, t := range []target{st, root} {
 			if len(t.rights) > 0 {
 				out = append(out, t)
 			}
@@ -169,8 +175,6 @@ func (e *Engine) targets(req *GrantRequest) (*namingContext, []target, error) {
 	}
 	return nc, out, nil
 }
-
-func sameDN(a, b string) bool { return strings.EqualFold(a, b) }
 
 // Grant computes the ACEs that give req.Principal the writeback rights at
 // req.Scope (and on AdminSDHolder if asked), and with req.Apply writes them:

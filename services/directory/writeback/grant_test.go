@@ -466,3 +466,32 @@ func TestApplyNeedsStore(t *testing.T) {
 		t.Errorf("restore without a store: %v", err)
 	}
 }
+
+// TestGrantPlanDomainRoot: a grant at the domain root is one change of one
+// object, the scope ACEs and (with AllExplicit) Unexpire Password together.
+// Dry runs only: the test may run beside others.
+func TestGrantPlanDomainRoot(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := testContext(t)
+	before := takeSnapshot(t, f, f.s.BaseDN)
+	for _, scope := range []string{f.s.BaseDN, strings.ToLower(strings.ReplaceAll(f.s.BaseDN, ",", ", "))} {
+		plan, err := f.engine.Grant(ctx, writeback.GrantRequest{Principal: f.connector, Scope: scope})
+		if err != nil {
+			t.Fatalf("Grant(%s): %v", scope, err)
+		}
+		if len(plan.Objects) != 1 || len(plan.Objects[0].Add) != 3 {
+			t.Errorf("plan at %s: %+v", scope, plan.Objects)
+		}
+		plan, err = f.engine.Grant(ctx, writeback.GrantRequest{Principal: f.connector, Scope: scope, AllExplicit: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(plan.Objects) != 1 || len(plan.Objects[0].Add) != 5 || !strings.Contains(plan.Objects[0].Diff, "+(OA;;CR;ccc2dc7d-a6ad-4a7a-8846-c04e3cc53501;;"+f.connector.SID.String()+")") {
+			t.Errorf("AllExplicit plan at %s: %+v", scope, plan.Objects)
+		}
+	}
+	if now := takeSnapshot(t, f, f.s.BaseDN); string(now.raw) != string(before.raw) {
+		t.Error("a dry run changed the domain root")
+	}
+}
