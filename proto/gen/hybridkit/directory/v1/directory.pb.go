@@ -10,6 +10,7 @@ import (
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	durationpb "google.golang.org/protobuf/types/known/durationpb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -21,6 +22,247 @@ const (
 	// Verify that runtime/protoimpl is sufficiently up-to-date.
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
+
+// WritebackRight is one of the permissions password writeback needs.
+type WritebackRight int32
+
+const (
+	// Unspecified.
+	WritebackRight_WRITEBACK_RIGHT_UNSPECIFIED WritebackRight = 0
+	// Extended right Reset Password (User-Force-Change-Password), on users.
+	WritebackRight_WRITEBACK_RIGHT_RESET_PASSWORD WritebackRight = 1
+	// Extended right Change Password (User-Change-Password), on users.
+	WritebackRight_WRITEBACK_RIGHT_CHANGE_PASSWORD WritebackRight = 2
+	// Write property lockoutTime, on users.
+	WritebackRight_WRITEBACK_RIGHT_WRITE_LOCKOUT_TIME WritebackRight = 3
+	// Write property pwdLastSet (also through the User-Account-Restrictions property set), on users.
+	WritebackRight_WRITEBACK_RIGHT_WRITE_PWD_LAST_SET WritebackRight = 4
+	// Extended right Unexpire Password, on the domain root.
+	WritebackRight_WRITEBACK_RIGHT_UNEXPIRE_PASSWORD WritebackRight = 5
+)
+
+// Enum value maps for WritebackRight.
+var (
+	WritebackRight_name = map[int32]string{
+		0: "WRITEBACK_RIGHT_UNSPECIFIED",
+		1: "WRITEBACK_RIGHT_RESET_PASSWORD",
+		2: "WRITEBACK_RIGHT_CHANGE_PASSWORD",
+		3: "WRITEBACK_RIGHT_WRITE_LOCKOUT_TIME",
+		4: "WRITEBACK_RIGHT_WRITE_PWD_LAST_SET",
+		5: "WRITEBACK_RIGHT_UNEXPIRE_PASSWORD",
+	}
+	WritebackRight_value = map[string]int32{
+		"WRITEBACK_RIGHT_UNSPECIFIED":        0,
+		"WRITEBACK_RIGHT_RESET_PASSWORD":     1,
+		"WRITEBACK_RIGHT_CHANGE_PASSWORD":    2,
+		"WRITEBACK_RIGHT_WRITE_LOCKOUT_TIME": 3,
+		"WRITEBACK_RIGHT_WRITE_PWD_LAST_SET": 4,
+		"WRITEBACK_RIGHT_UNEXPIRE_PASSWORD":  5,
+	}
+)
+
+func (x WritebackRight) Enum() *WritebackRight {
+	p := new(WritebackRight)
+	*p = x
+	return p
+}
+
+func (x WritebackRight) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (WritebackRight) Descriptor() protoreflect.EnumDescriptor {
+	return file_hybridkit_directory_v1_directory_proto_enumTypes[0].Descriptor()
+}
+
+func (WritebackRight) Type() protoreflect.EnumType {
+	return &file_hybridkit_directory_v1_directory_proto_enumTypes[0]
+}
+
+func (x WritebackRight) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use WritebackRight.Descriptor instead.
+func (WritebackRight) EnumDescriptor() ([]byte, []int) {
+	return file_hybridkit_directory_v1_directory_proto_rawDescGZIP(), []int{0}
+}
+
+// Decision is the outcome of the access check for one right.
+type Decision int32
+
+const (
+	// Unspecified.
+	Decision_DECISION_UNSPECIFIED Decision = 0
+	// An allow ACE grants the right before any deny.
+	Decision_DECISION_ALLOWED Decision = 1
+	// A deny ACE comes first.
+	Decision_DECISION_DENIED Decision = 2
+	// No ACE grants or denies it.
+	Decision_DECISION_MISSING Decision = 3
+)
+
+// Enum value maps for Decision.
+var (
+	Decision_name = map[int32]string{
+		0: "DECISION_UNSPECIFIED",
+		1: "DECISION_ALLOWED",
+		2: "DECISION_DENIED",
+		3: "DECISION_MISSING",
+	}
+	Decision_value = map[string]int32{
+		"DECISION_UNSPECIFIED": 0,
+		"DECISION_ALLOWED":     1,
+		"DECISION_DENIED":      2,
+		"DECISION_MISSING":     3,
+	}
+)
+
+func (x Decision) Enum() *Decision {
+	p := new(Decision)
+	*p = x
+	return p
+}
+
+func (x Decision) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Decision) Descriptor() protoreflect.EnumDescriptor {
+	return file_hybridkit_directory_v1_directory_proto_enumTypes[1].Descriptor()
+}
+
+func (Decision) Type() protoreflect.EnumType {
+	return &file_hybridkit_directory_v1_directory_proto_enumTypes[1]
+}
+
+func (x Decision) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Decision.Descriptor instead.
+func (Decision) EnumDescriptor() ([]byte, []int) {
+	return file_hybridkit_directory_v1_directory_proto_rawDescGZIP(), []int{1}
+}
+
+// LookupStatus says whether a user name resolved to one user.
+type LookupStatus int32
+
+const (
+	// Unspecified.
+	LookupStatus_LOOKUP_STATUS_UNSPECIFIED LookupStatus = 0
+	// Exactly one user matches; check holds the verdict.
+	LookupStatus_LOOKUP_STATUS_FOUND LookupStatus = 1
+	// No user account matches (or the bind account cannot see it).
+	LookupStatus_LOOKUP_STATUS_NOT_FOUND LookupStatus = 2
+	// Several accounts match: name it by DN or objectSid.
+	LookupStatus_LOOKUP_STATUS_AMBIGUOUS LookupStatus = 3
+)
+
+// Enum value maps for LookupStatus.
+var (
+	LookupStatus_name = map[int32]string{
+		0: "LOOKUP_STATUS_UNSPECIFIED",
+		1: "LOOKUP_STATUS_FOUND",
+		2: "LOOKUP_STATUS_NOT_FOUND",
+		3: "LOOKUP_STATUS_AMBIGUOUS",
+	}
+	LookupStatus_value = map[string]int32{
+		"LOOKUP_STATUS_UNSPECIFIED": 0,
+		"LOOKUP_STATUS_FOUND":       1,
+		"LOOKUP_STATUS_NOT_FOUND":   2,
+		"LOOKUP_STATUS_AMBIGUOUS":   3,
+	}
+)
+
+func (x LookupStatus) Enum() *LookupStatus {
+	p := new(LookupStatus)
+	*p = x
+	return p
+}
+
+func (x LookupStatus) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (LookupStatus) Descriptor() protoreflect.EnumDescriptor {
+	return file_hybridkit_directory_v1_directory_proto_enumTypes[2].Descriptor()
+}
+
+func (LookupStatus) Type() protoreflect.EnumType {
+	return &file_hybridkit_directory_v1_directory_proto_enumTypes[2]
+}
+
+func (x LookupStatus) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use LookupStatus.Descriptor instead.
+func (LookupStatus) EnumDescriptor() ([]byte, []int) {
+	return file_hybridkit_directory_v1_directory_proto_rawDescGZIP(), []int{2}
+}
+
+// FailureReason says why password writeback fails (or may fail) for a user.
+type FailureReason int32
+
+const (
+	// Unspecified.
+	FailureReason_FAILURE_REASON_UNSPECIFIED FailureReason = 0
+	// adminCount=1: the account gets AdminSDHolder's DACL with inheritance disabled, so grants on
+	// its OU do not reach it (Entra Connect event 33004).
+	FailureReason_FAILURE_REASON_ADMIN_SD_HOLDER FailureReason = 1
+	// A deny ACE decides a right.
+	FailureReason_FAILURE_REASON_EXPLICIT_DENY FailureReason = 2
+	// The DACL is protected (inheritance disabled) and its parent would grant the missing rights.
+	FailureReason_FAILURE_REASON_PROTECTED_DACL FailureReason = 3
+	// No ACE grants a right.
+	FailureReason_FAILURE_REASON_MISSING_RIGHT FailureReason = 4
+)
+
+// Enum value maps for FailureReason.
+var (
+	FailureReason_name = map[int32]string{
+		0: "FAILURE_REASON_UNSPECIFIED",
+		1: "FAILURE_REASON_ADMIN_SD_HOLDER",
+		2: "FAILURE_REASON_EXPLICIT_DENY",
+		3: "FAILURE_REASON_PROTECTED_DACL",
+		4: "FAILURE_REASON_MISSING_RIGHT",
+	}
+	FailureReason_value = map[string]int32{
+		"FAILURE_REASON_UNSPECIFIED":     0,
+		"FAILURE_REASON_ADMIN_SD_HOLDER": 1,
+		"FAILURE_REASON_EXPLICIT_DENY":   2,
+		"FAILURE_REASON_PROTECTED_DACL":  3,
+		"FAILURE_REASON_MISSING_RIGHT":   4,
+	}
+)
+
+func (x FailureReason) Enum() *FailureReason {
+	p := new(FailureReason)
+	*p = x
+	return p
+}
+
+func (x FailureReason) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (FailureReason) Descriptor() protoreflect.EnumDescriptor {
+	return file_hybridkit_directory_v1_directory_proto_enumTypes[3].Descriptor()
+}
+
+func (FailureReason) Type() protoreflect.EnumType {
+	return &file_hybridkit_directory_v1_directory_proto_enumTypes[3]
+}
+
+func (x FailureReason) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use FailureReason.Descriptor instead.
+func (FailureReason) EnumDescriptor() ([]byte, []int) {
+	return file_hybridkit_directory_v1_directory_proto_rawDescGZIP(), []int{3}
+}
 
 // DecodeSecurityDescriptorRequest carries one descriptor.
 type DecodeSecurityDescriptorRequest struct {
@@ -418,11 +660,1465 @@ func (x *Ace) GetDescription() string {
 	return ""
 }
 
+// ListConnectorAccountsRequest pages through the candidate connector accounts.
+type ListConnectorAccountsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Most accounts in one page (1 to 1000; 0 means 100).
+	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// Page token from a previous response's next_page_token.
+	PageToken     string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListConnectorAccountsRequest) Reset() {
+	*x = ListConnectorAccountsRequest{}
+	mi := &file_hybridkit_directory_v1_directory_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListConnectorAccountsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListConnectorAccountsRequest) ProtoMessage() {}
+
+func (x *ListConnectorAccountsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_directory_v1_directory_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListConnectorAccountsRequest.ProtoReflect.Descriptor instead.
+func (*ListConnectorAccountsRequest) Descriptor() ([]byte, []int) {
+	return file_hybridkit_directory_v1_directory_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *ListConnectorAccountsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListConnectorAccountsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// ListConnectorAccountsResponse is one page of candidate connector accounts.
+type ListConnectorAccountsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Accounts in the order the domain controller returned them.
+	ConnectorAccounts []*ConnectorAccount `protobuf:"bytes,1,rep,name=connector_accounts,json=connectorAccounts,proto3" json:"connector_accounts,omitempty"`
+	// Token of the next page; empty on the last.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	// DN of the account the writeback RPCs use when their connector field is empty: the only
+	// account named by --connector, else the only MSOL_ account. Empty when that is ambiguous.
+	DefaultConnector string `protobuf:"bytes,3,opt,name=default_connector,json=defaultConnector,proto3" json:"default_connector,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *ListConnectorAccountsResponse) Reset() {
+	*x = ListConnectorAccountsResponse{}
+	mi := &file_hybridkit_directory_v1_directory_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListConnectorAccountsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListConnectorAccountsResponse) ProtoMessage() {}
+
+func (x *ListConnectorAccountsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_directory_v1_directory_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListConnectorAccountsResponse.ProtoReflect.Descriptor instead.
+func (*ListConnectorAccountsResponse) Descriptor() ([]byte, []int) {
+	return file_hybridkit_directory_v1_directory_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *ListConnectorAccountsResponse) GetConnectorAccounts() []*ConnectorAccount {
+	if x != nil {
+		return x.ConnectorAccounts
+	}
+	return nil
+}
+
+func (x *ListConnectorAccountsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+func (x *ListConnectorAccountsResponse) GetDefaultConnector() string {
+	if x != nil {
+		return x.DefaultConnector
+	}
+	return ""
+}
+
+// ConnectorAccount is a candidate Entra Connect AD DS connector account.
+type ConnectorAccount struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Resource name, connectorAccounts/{objectSid}.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Distinguished name.
+	Dn string `protobuf:"bytes,2,opt,name=dn,proto3" json:"dn,omitempty"`
+	// sAMAccountName.
+	SamAccountName string `protobuf:"bytes,3,opt,name=sam_account_name,json=samAccountName,proto3" json:"sam_account_name,omitempty"`
+	// userPrincipalName, when set.
+	UserPrincipalName string `protobuf:"bytes,4,opt,name=user_principal_name,json=userPrincipalName,proto3" json:"user_principal_name,omitempty"`
+	// objectSid, S-1-5-21-....
+	Sid string `protobuf:"bytes,5,opt,name=sid,proto3" json:"sid,omitempty"`
+	// description attribute.
+	Description string `protobuf:"bytes,6,opt,name=description,proto3" json:"description,omitempty"`
+	// True when the description is the one Entra Connect gives the accounts it creates.
+	EntraConnectDescription bool `protobuf:"varint,7,opt,name=entra_connect_description,json=entraConnectDescription,proto3" json:"entra_connect_description,omitempty"`
+	// True when the name is MSOL_..., as Entra Connect names the accounts it creates.
+	Msol bool `protobuf:"varint,8,opt,name=msol,proto3" json:"msol,omitempty"`
+	// True when the account is one of the service's --connector names.
+	Configured bool `protobuf:"varint,9,opt,name=configured,proto3" json:"configured,omitempty"`
+	// True when userAccountControl has ACCOUNTDISABLE.
+	Disabled      bool `protobuf:"varint,10,opt,name=disabled,proto3" json:"disabled,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConnectorAccount) Reset() {
+	*x = ConnectorAccount{}
+	mi := &file_hybridkit_directory_v1_directory_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConnectorAccount) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConnectorAccount) ProtoMessage() {}
+
+func (x *ConnectorAccount) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_directory_v1_directory_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConnectorAccount.ProtoReflect.Descriptor instead.
+func (*ConnectorAccount) Descriptor() ([]byte, []int) {
+	return file_hybridkit_directory_v1_directory_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *ConnectorAccount) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ConnectorAccount) GetDn() string {
+	if x != nil {
+		return x.Dn
+	}
+	return ""
+}
+
+func (x *ConnectorAccount) GetSamAccountName() string {
+	if x != nil {
+		return x.SamAccountName
+	}
+	return ""
+}
+
+func (x *ConnectorAccount) GetUserPrincipalName() string {
+	if x != nil {
+		return x.UserPrincipalName
+	}
+	return ""
+}
+
+func (x *ConnectorAccount) GetSid() string {
+	if x != nil {
+		return x.Sid
+	}
+	return ""
+}
+
+func (x *ConnectorAccount) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *ConnectorAccount) GetEntraConnectDescription() bool {
+	if x != nil {
+		return x.EntraConnectDescription
+	}
+	return false
+}
+
+func (x *ConnectorAccount) GetMsol() bool {
+	if x != nil {
+		return x.Msol
+	}
+	return false
+}
+
+func (x *ConnectorAccount) GetConfigured() bool {
+	if x != nil {
+		return x.Configured
+	}
+	return false
+}
+
+func (x *ConnectorAccount) GetDisabled() bool {
+	if x != nil {
+		return x.Disabled
+	}
+	return false
+}
+
+// AuditScopeRequest names the scope and the connector account.
+type AuditScopeRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Connector account: DN, sAMAccountName (DOMAIN\name allowed), userPrincipalName or objectSid.
+	// Empty: the only --connector account of the service, else the only MSOL_ account.
+	Connector string `protobuf:"bytes,1,opt,name=connector,proto3" json:"connector,omitempty"`
+	// Scope DN: the domain root, an OU or a container in a configured domain. Empty: the first
+	// configured domain's root.
+	Scope         string `protobuf:"bytes,2,opt,name=scope,proto3" json:"scope,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AuditScopeRequest) Reset() {
+	*x = AuditScopeRequest{}
+	mi := &file_hybridkit_directory_v1_directory_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AuditScopeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AuditScopeRequest) ProtoMessage() {}
+
+func (x *AuditScopeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_directory_v1_directory_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AuditScopeRequest.ProtoReflect.Descriptor instead.
+func (*AuditScopeRequest) Descriptor() ([]byte, []int) {
+	return file_hybridkit_directory_v1_directory_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *AuditScopeRequest) GetConnector() string {
+	if x != nil {
+		return x.Connector
+	}
+	return ""
+}
+
+func (x *AuditScopeRequest) GetScope() string {
+	if x != nil {
+		return x.Scope
+	}
+	return ""
+}
+
+// AuditScopeResponse is the scope audit.
+type AuditScopeResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The audit.
+	Audit         *ScopeAudit `protobuf:"bytes,1,opt,name=audit,proto3" json:"audit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AuditScopeResponse) Reset() {
+	*x = AuditScopeResponse{}
+	mi := &file_hybridkit_directory_v1_directory_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AuditScopeResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AuditScopeResponse) ProtoMessage() {}
+
+func (x *AuditScopeResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_directory_v1_directory_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AuditScopeResponse.ProtoReflect.Descriptor instead.
+func (*AuditScopeResponse) Descriptor() ([]byte, []int) {
+	return file_hybridkit_directory_v1_directory_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *AuditScopeResponse) GetAudit() *ScopeAudit {
+	if x != nil {
+		return x.Audit
+	}
+	return nil
+}
+
+// Principal is the account whose rights are evaluated, as resolved in the directory.
+type Principal struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Distinguished name.
+	Dn string `protobuf:"bytes,1,opt,name=dn,proto3" json:"dn,omitempty"`
+	// sAMAccountName.
+	SamAccountName string `protobuf:"bytes,2,opt,name=sam_account_name,json=samAccountName,proto3" json:"sam_account_name,omitempty"`
+	// objectSid.
+	Sid string `protobuf:"bytes,3,opt,name=sid,proto3" json:"sid,omitempty"`
+	// Security groups from its tokenGroups (nested memberships and the primary group included).
+	Groups        []*Trustee `protobuf:"bytes,4,rep,name=groups,proto3" json:"groups,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Principal) Reset() {
+	*x = Principal{}
+	mi := &file_hybridkit_directory_v1_directory_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Principal) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Principal) ProtoMessage() {}
+
+func (x *Principal) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_directory_v1_directory_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Principal.ProtoReflect.Descriptor instead.
+func (*Principal) Descriptor() ([]byte, []int) {
+	return file_hybridkit_directory_v1_directory_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *Principal) GetDn() string {
+	if x != nil {
+		return x.Dn
+	}
+	return ""
+}
+
+func (x *Principal) GetSamAccountName() string {
+	if x != nil {
+		return x.SamAccountName
+	}
+	return ""
+}
+
+func (x *Principal) GetSid() string {
+	if x != nil {
+		return x.Sid
+	}
+	return ""
+}
+
+func (x *Principal) GetGroups() []*Trustee {
+	if x != nil {
+		return x.Groups
+	}
+	return nil
+}
+
+// Verdict says whether the connector holds one right and which ACE decided it.
+type Verdict struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The right.
+	Right WritebackRight `protobuf:"varint,1,opt,name=right,proto3,enum=hybridkit.directory.v1.WritebackRight" json:"right,omitempty"`
+	// Readable name of the right, for example "Reset password".
+	RightName string `protobuf:"bytes,2,opt,name=right_name,json=rightName,proto3" json:"right_name,omitempty"`
+	// Allowed, denied or missing.
+	Decision Decision `protobuf:"varint,3,opt,name=decision,proto3,enum=hybridkit.directory.v1.Decision" json:"decision,omitempty"`
+	// Deciding ACE in SDDL, as the object named by source holds it; empty when missing.
+	Ace string `protobuf:"bytes,4,opt,name=ace,proto3" json:"ace,omitempty"`
+	// Position of the deciding ACE in the DACL it was read from (0-based); absent when missing.
+	AceIndex *int32 `protobuf:"varint,5,opt,name=ace_index,json=aceIndex,proto3,oneof" json:"ace_index,omitempty"`
+	// True when the deciding ACE reaches the object by inheritance.
+	Inherited bool `protobuf:"varint,6,opt,name=inherited,proto3" json:"inherited,omitempty"`
+	// DN of the object that holds the deciding ACE as an explicit one (the object itself or an
+	// ancestor), or "defaultSecurityDescriptor of user" for the schema's default ACEs of new users.
+	// Empty when missing or not traced.
+	Source string `protobuf:"bytes,7,opt,name=source,proto3" json:"source,omitempty"`
+	// What the deciding ACE does, in words.
+	Description   string `protobuf:"bytes,8,opt,name=description,proto3" json:"description,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Verdict) Reset() {
+	*x = Verdict{}
+	mi := &file_hybridkit_directory_v1_directory_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Verdict) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Verdict) ProtoMessage() {}
+
+func (x *Verdict) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_directory_v1_directory_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Verdict.ProtoReflect.Descriptor instead.
+func (*Verdict) Descriptor() ([]byte, []int) {
+	return file_hybridkit_directory_v1_directory_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *Verdict) GetRight() WritebackRight {
+	if x != nil {
+		return x.Right
+	}
+	return WritebackRight_WRITEBACK_RIGHT_UNSPECIFIED
+}
+
+func (x *Verdict) GetRightName() string {
+	if x != nil {
+		return x.RightName
+	}
+	return ""
+}
+
+func (x *Verdict) GetDecision() Decision {
+	if x != nil {
+		return x.Decision
+	}
+	return Decision_DECISION_UNSPECIFIED
+}
+
+func (x *Verdict) GetAce() string {
+	if x != nil {
+		return x.Ace
+	}
+	return ""
+}
+
+func (x *Verdict) GetAceIndex() int32 {
+	if x != nil && x.AceIndex != nil {
+		return *x.AceIndex
+	}
+	return 0
+}
+
+func (x *Verdict) GetInherited() bool {
+	if x != nil {
+		return x.Inherited
+	}
+	return false
+}
+
+func (x *Verdict) GetSource() string {
+	if x != nil {
+		return x.Source
+	}
+	return ""
+}
+
+func (x *Verdict) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+// ScopeAudit is the connector's writeback rights on the users below a scope.
+type ScopeAudit struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Scope DN as given.
+	Scope string `protobuf:"bytes,1,opt,name=scope,proto3" json:"scope,omitempty"`
+	// Domain root (naming context) of the scope.
+	Domain string `protobuf:"bytes,2,opt,name=domain,proto3" json:"domain,omitempty"`
+	// The connector account.
+	Connector *Principal `protobuf:"bytes,3,opt,name=connector,proto3" json:"connector,omitempty"`
+	// True when the scope's DACL is protected: nothing granted above it reaches its users.
+	Protected bool `protobuf:"varint,4,opt,name=protected,proto3" json:"protected,omitempty"`
+	// Reset password, Change password, Write lockoutTime, Write pwdLastSet on a user directly under
+	// the scope.
+	Rights []*Verdict `protobuf:"bytes,5,rep,name=rights,proto3" json:"rights,omitempty"`
+	// Unexpire Password on the domain root.
+	Unexpire *Verdict `protobuf:"bytes,6,opt,name=unexpire,proto3" json:"unexpire,omitempty"`
+	// True when every right, Unexpire Password included, is allowed.
+	Works bool `protobuf:"varint,7,opt,name=works,proto3" json:"works,omitempty"`
+	// DNs whose DACLs were read: the scope first, up to the domain root.
+	Chain []string `protobuf:"bytes,8,rep,name=chain,proto3" json:"chain,omitempty"`
+	// Explanations of verdicts that need one (no-propagate ACEs, a protected scope).
+	Notes         []string `protobuf:"bytes,9,rep,name=notes,proto3" json:"notes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ScopeAudit) Reset() {
+	*x = ScopeAudit{}
+	mi := &file_hybridkit_directory_v1_directory_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ScopeAudit) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ScopeAudit) ProtoMessage() {}
+
+func (x *ScopeAudit) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_directory_v1_directory_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ScopeAudit.ProtoReflect.Descriptor instead.
+func (*ScopeAudit) Descriptor() ([]byte, []int) {
+	return file_hybridkit_directory_v1_directory_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *ScopeAudit) GetScope() string {
+	if x != nil {
+		return x.Scope
+	}
+	return ""
+}
+
+func (x *ScopeAudit) GetDomain() string {
+	if x != nil {
+		return x.Domain
+	}
+	return ""
+}
+
+func (x *ScopeAudit) GetConnector() *Principal {
+	if x != nil {
+		return x.Connector
+	}
+	return nil
+}
+
+func (x *ScopeAudit) GetProtected() bool {
+	if x != nil {
+		return x.Protected
+	}
+	return false
+}
+
+func (x *ScopeAudit) GetRights() []*Verdict {
+	if x != nil {
+		return x.Rights
+	}
+	return nil
+}
+
+func (x *ScopeAudit) GetUnexpire() *Verdict {
+	if x != nil {
+		return x.Unexpire
+	}
+	return nil
+}
+
+func (x *ScopeAudit) GetWorks() bool {
+	if x != nil {
+		return x.Works
+	}
+	return false
+}
+
+func (x *ScopeAudit) GetChain() []string {
+	if x != nil {
+		return x.Chain
+	}
+	return nil
+}
+
+func (x *ScopeAudit) GetNotes() []string {
+	if x != nil {
+		return x.Notes
+	}
+	return nil
+}
+
+// CheckUsersRequest names the users to check.
+type CheckUsersRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Connector account: DN, sAMAccountName, userPrincipalName or objectSid. Empty: the only
+	// --connector account of the service, else the only MSOL_ account.
+	Connector string `protobuf:"bytes,1,opt,name=connector,proto3" json:"connector,omitempty"`
+	// Users by DN, sAMAccountName (DOMAIN\name allowed), userPrincipalName or objectSid; at most
+	// 10,000.
+	Users         []string `protobuf:"bytes,2,rep,name=users,proto3" json:"users,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CheckUsersRequest) Reset() {
+	*x = CheckUsersRequest{}
+	mi := &file_hybridkit_directory_v1_directory_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CheckUsersRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CheckUsersRequest) ProtoMessage() {}
+
+func (x *CheckUsersRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_directory_v1_directory_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CheckUsersRequest.ProtoReflect.Descriptor instead.
+func (*CheckUsersRequest) Descriptor() ([]byte, []int) {
+	return file_hybridkit_directory_v1_directory_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *CheckUsersRequest) GetConnector() string {
+	if x != nil {
+		return x.Connector
+	}
+	return ""
+}
+
+func (x *CheckUsersRequest) GetUsers() []string {
+	if x != nil {
+		return x.Users
+	}
+	return nil
+}
+
+// CheckUsersResponse has one result per user asked for, in the same order.
+type CheckUsersResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The connector account.
+	Connector *Principal `protobuf:"bytes,1,opt,name=connector,proto3" json:"connector,omitempty"`
+	// Results, parallel to the request's users.
+	Results       []*UserCheckResult `protobuf:"bytes,2,rep,name=results,proto3" json:"results,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CheckUsersResponse) Reset() {
+	*x = CheckUsersResponse{}
+	mi := &file_hybridkit_directory_v1_directory_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CheckUsersResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CheckUsersResponse) ProtoMessage() {}
+
+func (x *CheckUsersResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_directory_v1_directory_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CheckUsersResponse.ProtoReflect.Descriptor instead.
+func (*CheckUsersResponse) Descriptor() ([]byte, []int) {
+	return file_hybridkit_directory_v1_directory_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *CheckUsersResponse) GetConnector() *Principal {
+	if x != nil {
+		return x.Connector
+	}
+	return nil
+}
+
+func (x *CheckUsersResponse) GetResults() []*UserCheckResult {
+	if x != nil {
+		return x.Results
+	}
+	return nil
+}
+
+// UserCheckResult is the outcome for one user name.
+type UserCheckResult struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The name as given.
+	User string `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	// Whether it resolved.
+	Status LookupStatus `protobuf:"varint,2,opt,name=status,proto3,enum=hybridkit.directory.v1.LookupStatus" json:"status,omitempty"`
+	// Why it did not resolve, when it did not.
+	Message string `protobuf:"bytes,3,opt,name=message,proto3" json:"message,omitempty"`
+	// The verdict, when found.
+	Check         *UserCheck `protobuf:"bytes,4,opt,name=check,proto3" json:"check,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UserCheckResult) Reset() {
+	*x = UserCheckResult{}
+	mi := &file_hybridkit_directory_v1_directory_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UserCheckResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UserCheckResult) ProtoMessage() {}
+
+func (x *UserCheckResult) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_directory_v1_directory_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UserCheckResult.ProtoReflect.Descriptor instead.
+func (*UserCheckResult) Descriptor() ([]byte, []int) {
+	return file_hybridkit_directory_v1_directory_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *UserCheckResult) GetUser() string {
+	if x != nil {
+		return x.User
+	}
+	return ""
+}
+
+func (x *UserCheckResult) GetStatus() LookupStatus {
+	if x != nil {
+		return x.Status
+	}
+	return LookupStatus_LOOKUP_STATUS_UNSPECIFIED
+}
+
+func (x *UserCheckResult) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *UserCheckResult) GetCheck() *UserCheck {
+	if x != nil {
+		return x.Check
+	}
+	return nil
+}
+
+// Reason is one reason writeback fails (or a warning for a user where it works).
+type Reason struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The reason.
+	Code FailureReason `protobuf:"varint,1,opt,name=code,proto3,enum=hybridkit.directory.v1.FailureReason" json:"code,omitempty"`
+	// The right concerned; unspecified for admin_sd_holder and protected_dacl.
+	Right WritebackRight `protobuf:"varint,2,opt,name=right,proto3,enum=hybridkit.directory.v1.WritebackRight" json:"right,omitempty"`
+	// The deny ACE in SDDL, for explicit_deny.
+	Ace string `protobuf:"bytes,3,opt,name=ace,proto3" json:"ace,omitempty"`
+	// A sentence for people.
+	Detail        string `protobuf:"bytes,4,opt,name=detail,proto3" json:"detail,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Reason) Reset() {
+	*x = Reason{}
+	mi := &file_hybridkit_directory_v1_directory_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Reason) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Reason) ProtoMessage() {}
+
+func (x *Reason) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_directory_v1_directory_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Reason.ProtoReflect.Descriptor instead.
+func (*Reason) Descriptor() ([]byte, []int) {
+	return file_hybridkit_directory_v1_directory_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *Reason) GetCode() FailureReason {
+	if x != nil {
+		return x.Code
+	}
+	return FailureReason_FAILURE_REASON_UNSPECIFIED
+}
+
+func (x *Reason) GetRight() WritebackRight {
+	if x != nil {
+		return x.Right
+	}
+	return WritebackRight_WRITEBACK_RIGHT_UNSPECIFIED
+}
+
+func (x *Reason) GetAce() string {
+	if x != nil {
+		return x.Ace
+	}
+	return ""
+}
+
+func (x *Reason) GetDetail() string {
+	if x != nil {
+		return x.Detail
+	}
+	return ""
+}
+
+// UserCheck is the writeback verdict for one user.
+type UserCheck struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Distinguished name.
+	Dn string `protobuf:"bytes,1,opt,name=dn,proto3" json:"dn,omitempty"`
+	// sAMAccountName.
+	SamAccountName string `protobuf:"bytes,2,opt,name=sam_account_name,json=samAccountName,proto3" json:"sam_account_name,omitempty"`
+	// objectSid.
+	Sid string `protobuf:"bytes,3,opt,name=sid,proto3" json:"sid,omitempty"`
+	// True when adminCount=1.
+	AdminCount bool `protobuf:"varint,4,opt,name=admin_count,json=adminCount,proto3" json:"admin_count,omitempty"`
+	// userAccountControl as read.
+	UserAccountControl uint32 `protobuf:"varint,5,opt,name=user_account_control,json=userAccountControl,proto3" json:"user_account_control,omitempty"`
+	// True when the account is disabled.
+	Disabled bool `protobuf:"varint,6,opt,name=disabled,proto3" json:"disabled,omitempty"`
+	// True when the DACL is protected (inheritance disabled).
+	Protected bool `protobuf:"varint,7,opt,name=protected,proto3" json:"protected,omitempty"`
+	// Reset password, Change password, Write lockoutTime and Write pwdLastSet as the user's DACL
+	// decides them for the connector.
+	Rights []*Verdict `protobuf:"bytes,8,rep,name=rights,proto3" json:"rights,omitempty"`
+	// True when every right is allowed.
+	Works bool `protobuf:"varint,9,opt,name=works,proto3" json:"works,omitempty"`
+	// Main reason writeback fails; unspecified when it works.
+	Cause FailureReason `protobuf:"varint,10,opt,name=cause,proto3,enum=hybridkit.directory.v1.FailureReason" json:"cause,omitempty"`
+	// Every reason found, the cause first; a working user may carry a warning.
+	Reasons       []*Reason `protobuf:"bytes,11,rep,name=reasons,proto3" json:"reasons,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UserCheck) Reset() {
+	*x = UserCheck{}
+	mi := &file_hybridkit_directory_v1_directory_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UserCheck) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UserCheck) ProtoMessage() {}
+
+func (x *UserCheck) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_directory_v1_directory_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UserCheck.ProtoReflect.Descriptor instead.
+func (*UserCheck) Descriptor() ([]byte, []int) {
+	return file_hybridkit_directory_v1_directory_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *UserCheck) GetDn() string {
+	if x != nil {
+		return x.Dn
+	}
+	return ""
+}
+
+func (x *UserCheck) GetSamAccountName() string {
+	if x != nil {
+		return x.SamAccountName
+	}
+	return ""
+}
+
+func (x *UserCheck) GetSid() string {
+	if x != nil {
+		return x.Sid
+	}
+	return ""
+}
+
+func (x *UserCheck) GetAdminCount() bool {
+	if x != nil {
+		return x.AdminCount
+	}
+	return false
+}
+
+func (x *UserCheck) GetUserAccountControl() uint32 {
+	if x != nil {
+		return x.UserAccountControl
+	}
+	return 0
+}
+
+func (x *UserCheck) GetDisabled() bool {
+	if x != nil {
+		return x.Disabled
+	}
+	return false
+}
+
+func (x *UserCheck) GetProtected() bool {
+	if x != nil {
+		return x.Protected
+	}
+	return false
+}
+
+func (x *UserCheck) GetRights() []*Verdict {
+	if x != nil {
+		return x.Rights
+	}
+	return nil
+}
+
+func (x *UserCheck) GetWorks() bool {
+	if x != nil {
+		return x.Works
+	}
+	return false
+}
+
+func (x *UserCheck) GetCause() FailureReason {
+	if x != nil {
+		return x.Cause
+	}
+	return FailureReason_FAILURE_REASON_UNSPECIFIED
+}
+
+func (x *UserCheck) GetReasons() []*Reason {
+	if x != nil {
+		return x.Reasons
+	}
+	return nil
+}
+
+// GetCoverageRequest names the scope to evaluate.
+type GetCoverageRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Connector account: DN, sAMAccountName, userPrincipalName or objectSid. Empty: the only
+	// --connector account of the service, else the only MSOL_ account.
+	Connector string `protobuf:"bytes,1,opt,name=connector,proto3" json:"connector,omitempty"`
+	// Scope DN; every user below it (subtree) is evaluated. Empty: the first configured domain's
+	// root.
+	Scope string `protobuf:"bytes,2,opt,name=scope,proto3" json:"scope,omitempty"`
+	// Most failing users listed (0 means 100, at most 10,000). Counts cover every user.
+	MaxListed     int32 `protobuf:"varint,3,opt,name=max_listed,json=maxListed,proto3" json:"max_listed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetCoverageRequest) Reset() {
+	*x = GetCoverageRequest{}
+	mi := &file_hybridkit_directory_v1_directory_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetCoverageRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetCoverageRequest) ProtoMessage() {}
+
+func (x *GetCoverageRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_directory_v1_directory_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetCoverageRequest.ProtoReflect.Descriptor instead.
+func (*GetCoverageRequest) Descriptor() ([]byte, []int) {
+	return file_hybridkit_directory_v1_directory_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *GetCoverageRequest) GetConnector() string {
+	if x != nil {
+		return x.Connector
+	}
+	return ""
+}
+
+func (x *GetCoverageRequest) GetScope() string {
+	if x != nil {
+		return x.Scope
+	}
+	return ""
+}
+
+func (x *GetCoverageRequest) GetMaxListed() int32 {
+	if x != nil {
+		return x.MaxListed
+	}
+	return 0
+}
+
+// GetCoverageResponse is the coverage report.
+type GetCoverageResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The report.
+	Coverage      *Coverage `protobuf:"bytes,1,opt,name=coverage,proto3" json:"coverage,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetCoverageResponse) Reset() {
+	*x = GetCoverageResponse{}
+	mi := &file_hybridkit_directory_v1_directory_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetCoverageResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetCoverageResponse) ProtoMessage() {}
+
+func (x *GetCoverageResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_directory_v1_directory_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetCoverageResponse.ProtoReflect.Descriptor instead.
+func (*GetCoverageResponse) Descriptor() ([]byte, []int) {
+	return file_hybridkit_directory_v1_directory_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *GetCoverageResponse) GetCoverage() *Coverage {
+	if x != nil {
+		return x.Coverage
+	}
+	return nil
+}
+
+// ReasonCount counts the failing users whose main reason is one reason.
+type ReasonCount struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The reason.
+	Reason FailureReason `protobuf:"varint,1,opt,name=reason,proto3,enum=hybridkit.directory.v1.FailureReason" json:"reason,omitempty"`
+	// Users failing for it.
+	Users         int64 `protobuf:"varint,2,opt,name=users,proto3" json:"users,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReasonCount) Reset() {
+	*x = ReasonCount{}
+	mi := &file_hybridkit_directory_v1_directory_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReasonCount) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReasonCount) ProtoMessage() {}
+
+func (x *ReasonCount) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_directory_v1_directory_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReasonCount.ProtoReflect.Descriptor instead.
+func (*ReasonCount) Descriptor() ([]byte, []int) {
+	return file_hybridkit_directory_v1_directory_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *ReasonCount) GetReason() FailureReason {
+	if x != nil {
+		return x.Reason
+	}
+	return FailureReason_FAILURE_REASON_UNSPECIFIED
+}
+
+func (x *ReasonCount) GetUsers() int64 {
+	if x != nil {
+		return x.Users
+	}
+	return 0
+}
+
+// Coverage is the writeback verdict over every user below a scope.
+type Coverage struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Scope DN as given.
+	Scope string `protobuf:"bytes,1,opt,name=scope,proto3" json:"scope,omitempty"`
+	// Domain root of the scope.
+	Domain string `protobuf:"bytes,2,opt,name=domain,proto3" json:"domain,omitempty"`
+	// The connector account.
+	Connector *Principal `protobuf:"bytes,3,opt,name=connector,proto3" json:"connector,omitempty"`
+	// Users evaluated.
+	Users int64 `protobuf:"varint,4,opt,name=users,proto3" json:"users,omitempty"`
+	// Users whose password writeback works.
+	Working int64 `protobuf:"varint,5,opt,name=working,proto3" json:"working,omitempty"`
+	// Users whose password writeback fails.
+	Failing int64 `protobuf:"varint,6,opt,name=failing,proto3" json:"failing,omitempty"`
+	// Failing users by main reason, most first.
+	ByReason []*ReasonCount `protobuf:"bytes,7,rep,name=by_reason,json=byReason,proto3" json:"by_reason,omitempty"`
+	// Failing users in the domain controller's order, up to max_listed.
+	FailingUsers []*UserCheck `protobuf:"bytes,8,rep,name=failing_users,json=failingUsers,proto3" json:"failing_users,omitempty"`
+	// Failing users not listed because of max_listed.
+	FailingOmitted int64 `protobuf:"varint,9,opt,name=failing_omitted,json=failingOmitted,proto3" json:"failing_omitted,omitempty"`
+	// Unexpire Password on the domain root.
+	Unexpire *Verdict `protobuf:"bytes,10,opt,name=unexpire,proto3" json:"unexpire,omitempty"`
+	// What protected (adminCount=1) accounts get from AdminSDHolder.
+	AdminSdHolder *AdminSdHolderAudit `protobuf:"bytes,11,opt,name=admin_sd_holder,json=adminSdHolder,proto3" json:"admin_sd_holder,omitempty"`
+	// Distinct user DACLs evaluated (users mostly share a few).
+	DistinctDacls int64 `protobuf:"varint,12,opt,name=distinct_dacls,json=distinctDacls,proto3" json:"distinct_dacls,omitempty"`
+	// Time the evaluation took.
+	Elapsed       *durationpb.Duration `protobuf:"bytes,13,opt,name=elapsed,proto3" json:"elapsed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Coverage) Reset() {
+	*x = Coverage{}
+	mi := &file_hybridkit_directory_v1_directory_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Coverage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Coverage) ProtoMessage() {}
+
+func (x *Coverage) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_directory_v1_directory_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Coverage.ProtoReflect.Descriptor instead.
+func (*Coverage) Descriptor() ([]byte, []int) {
+	return file_hybridkit_directory_v1_directory_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *Coverage) GetScope() string {
+	if x != nil {
+		return x.Scope
+	}
+	return ""
+}
+
+func (x *Coverage) GetDomain() string {
+	if x != nil {
+		return x.Domain
+	}
+	return ""
+}
+
+func (x *Coverage) GetConnector() *Principal {
+	if x != nil {
+		return x.Connector
+	}
+	return nil
+}
+
+func (x *Coverage) GetUsers() int64 {
+	if x != nil {
+		return x.Users
+	}
+	return 0
+}
+
+func (x *Coverage) GetWorking() int64 {
+	if x != nil {
+		return x.Working
+	}
+	return 0
+}
+
+func (x *Coverage) GetFailing() int64 {
+	if x != nil {
+		return x.Failing
+	}
+	return 0
+}
+
+func (x *Coverage) GetByReason() []*ReasonCount {
+	if x != nil {
+		return x.ByReason
+	}
+	return nil
+}
+
+func (x *Coverage) GetFailingUsers() []*UserCheck {
+	if x != nil {
+		return x.FailingUsers
+	}
+	return nil
+}
+
+func (x *Coverage) GetFailingOmitted() int64 {
+	if x != nil {
+		return x.FailingOmitted
+	}
+	return 0
+}
+
+func (x *Coverage) GetUnexpire() *Verdict {
+	if x != nil {
+		return x.Unexpire
+	}
+	return nil
+}
+
+func (x *Coverage) GetAdminSdHolder() *AdminSdHolderAudit {
+	if x != nil {
+		return x.AdminSdHolder
+	}
+	return nil
+}
+
+func (x *Coverage) GetDistinctDacls() int64 {
+	if x != nil {
+		return x.DistinctDacls
+	}
+	return 0
+}
+
+func (x *Coverage) GetElapsed() *durationpb.Duration {
+	if x != nil {
+		return x.Elapsed
+	}
+	return nil
+}
+
+// AdminSdHolderAudit says whether the AdminSDHolder DACL, which SDProp copies onto every
+// protected account, gives the connector the writeback rights, and what a working grant there
+// looks like.
+type AdminSdHolderAudit struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// DN of AdminSDHolder, CN=AdminSDHolder,CN=System,<domain>.
+	Dn string `protobuf:"bytes,1,opt,name=dn,proto3" json:"dn,omitempty"`
+	// The user rights as protected accounts get them.
+	Rights []*Verdict `protobuf:"bytes,2,rep,name=rights,proto3" json:"rights,omitempty"`
+	// True when every right is allowed.
+	Works bool `protobuf:"varint,3,opt,name=works,proto3" json:"works,omitempty"`
+	// The connector's inherit-only ACEs there that would grant a right but never reach protected
+	// accounts.
+	InheritOnlyAces []string `protobuf:"bytes,4,rep,name=inherit_only_aces,json=inheritOnlyAces,proto3" json:"inherit_only_aces,omitempty"`
+	// The "this object only" ACEs (SDDL) that a working grant adds for the rights not allowed.
+	GrantAces     []string `protobuf:"bytes,5,rep,name=grant_aces,json=grantAces,proto3" json:"grant_aces,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AdminSdHolderAudit) Reset() {
+	*x = AdminSdHolderAudit{}
+	mi := &file_hybridkit_directory_v1_directory_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AdminSdHolderAudit) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AdminSdHolderAudit) ProtoMessage() {}
+
+func (x *AdminSdHolderAudit) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_directory_v1_directory_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AdminSdHolderAudit.ProtoReflect.Descriptor instead.
+func (*AdminSdHolderAudit) Descriptor() ([]byte, []int) {
+	return file_hybridkit_directory_v1_directory_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *AdminSdHolderAudit) GetDn() string {
+	if x != nil {
+		return x.Dn
+	}
+	return ""
+}
+
+func (x *AdminSdHolderAudit) GetRights() []*Verdict {
+	if x != nil {
+		return x.Rights
+	}
+	return nil
+}
+
+func (x *AdminSdHolderAudit) GetWorks() bool {
+	if x != nil {
+		return x.Works
+	}
+	return false
+}
+
+func (x *AdminSdHolderAudit) GetInheritOnlyAces() []string {
+	if x != nil {
+		return x.InheritOnlyAces
+	}
+	return nil
+}
+
+func (x *AdminSdHolderAudit) GetGrantAces() []string {
+	if x != nil {
+		return x.GrantAces
+	}
+	return nil
+}
+
 var File_hybridkit_directory_v1_directory_proto protoreflect.FileDescriptor
 
 const file_hybridkit_directory_v1_directory_proto_rawDesc = "" +
 	"\n" +
-	"&hybridkit/directory/v1/directory.proto\x12\x16hybridkit.directory.v1\x1a\x1cgoogle/api/annotations.proto\"z\n" +
+	"&hybridkit/directory/v1/directory.proto\x12\x16hybridkit.directory.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1egoogle/protobuf/duration.proto\"z\n" +
 	"\x1fDecodeSecurityDescriptorRequest\x12\x18\n" +
 	"\x06binary\x18\x01 \x01(\fH\x00R\x06binary\x12\x14\n" +
 	"\x04sddl\x18\x02 \x01(\tH\x00R\x04sddl\x12\x1d\n" +
@@ -454,9 +2150,155 @@ const file_hybridkit_directory_v1_directory_proto_rawDesc = "" +
 	"\x1ainherited_object_type_name\x18\t \x01(\tR\x17inheritedObjectTypeName\x129\n" +
 	"\atrustee\x18\n" +
 	" \x01(\v2\x1f.hybridkit.directory.v1.TrusteeR\atrustee\x12 \n" +
-	"\vdescription\x18\v \x01(\tR\vdescription2\xcd\x01\n" +
+	"\vdescription\x18\v \x01(\tR\vdescription\"Z\n" +
+	"\x1cListConnectorAccountsRequest\x12\x1b\n" +
+	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\"\xcd\x01\n" +
+	"\x1dListConnectorAccountsResponse\x12W\n" +
+	"\x12connector_accounts\x18\x01 \x03(\v2(.hybridkit.directory.v1.ConnectorAccountR\x11connectorAccounts\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12+\n" +
+	"\x11default_connector\x18\x03 \x01(\tR\x10defaultConnector\"\xd0\x02\n" +
+	"\x10ConnectorAccount\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x0e\n" +
+	"\x02dn\x18\x02 \x01(\tR\x02dn\x12(\n" +
+	"\x10sam_account_name\x18\x03 \x01(\tR\x0esamAccountName\x12.\n" +
+	"\x13user_principal_name\x18\x04 \x01(\tR\x11userPrincipalName\x12\x10\n" +
+	"\x03sid\x18\x05 \x01(\tR\x03sid\x12 \n" +
+	"\vdescription\x18\x06 \x01(\tR\vdescription\x12:\n" +
+	"\x19entra_connect_description\x18\a \x01(\bR\x17entraConnectDescription\x12\x12\n" +
+	"\x04msol\x18\b \x01(\bR\x04msol\x12\x1e\n" +
+	"\n" +
+	"configured\x18\t \x01(\bR\n" +
+	"configured\x12\x1a\n" +
+	"\bdisabled\x18\n" +
+	" \x01(\bR\bdisabled\"G\n" +
+	"\x11AuditScopeRequest\x12\x1c\n" +
+	"\tconnector\x18\x01 \x01(\tR\tconnector\x12\x14\n" +
+	"\x05scope\x18\x02 \x01(\tR\x05scope\"N\n" +
+	"\x12AuditScopeResponse\x128\n" +
+	"\x05audit\x18\x01 \x01(\v2\".hybridkit.directory.v1.ScopeAuditR\x05audit\"\x90\x01\n" +
+	"\tPrincipal\x12\x0e\n" +
+	"\x02dn\x18\x01 \x01(\tR\x02dn\x12(\n" +
+	"\x10sam_account_name\x18\x02 \x01(\tR\x0esamAccountName\x12\x10\n" +
+	"\x03sid\x18\x03 \x01(\tR\x03sid\x127\n" +
+	"\x06groups\x18\x04 \x03(\v2\x1f.hybridkit.directory.v1.TrusteeR\x06groups\"\xbe\x02\n" +
+	"\aVerdict\x12<\n" +
+	"\x05right\x18\x01 \x01(\x0e2&.hybridkit.directory.v1.WritebackRightR\x05right\x12\x1d\n" +
+	"\n" +
+	"right_name\x18\x02 \x01(\tR\trightName\x12<\n" +
+	"\bdecision\x18\x03 \x01(\x0e2 .hybridkit.directory.v1.DecisionR\bdecision\x12\x10\n" +
+	"\x03ace\x18\x04 \x01(\tR\x03ace\x12 \n" +
+	"\tace_index\x18\x05 \x01(\x05H\x00R\baceIndex\x88\x01\x01\x12\x1c\n" +
+	"\tinherited\x18\x06 \x01(\bR\tinherited\x12\x16\n" +
+	"\x06source\x18\a \x01(\tR\x06source\x12 \n" +
+	"\vdescription\x18\b \x01(\tR\vdescriptionB\f\n" +
+	"\n" +
+	"_ace_index\"\xd1\x02\n" +
+	"\n" +
+	"ScopeAudit\x12\x14\n" +
+	"\x05scope\x18\x01 \x01(\tR\x05scope\x12\x16\n" +
+	"\x06domain\x18\x02 \x01(\tR\x06domain\x12?\n" +
+	"\tconnector\x18\x03 \x01(\v2!.hybridkit.directory.v1.PrincipalR\tconnector\x12\x1c\n" +
+	"\tprotected\x18\x04 \x01(\bR\tprotected\x127\n" +
+	"\x06rights\x18\x05 \x03(\v2\x1f.hybridkit.directory.v1.VerdictR\x06rights\x12;\n" +
+	"\bunexpire\x18\x06 \x01(\v2\x1f.hybridkit.directory.v1.VerdictR\bunexpire\x12\x14\n" +
+	"\x05works\x18\a \x01(\bR\x05works\x12\x14\n" +
+	"\x05chain\x18\b \x03(\tR\x05chain\x12\x14\n" +
+	"\x05notes\x18\t \x03(\tR\x05notes\"G\n" +
+	"\x11CheckUsersRequest\x12\x1c\n" +
+	"\tconnector\x18\x01 \x01(\tR\tconnector\x12\x14\n" +
+	"\x05users\x18\x02 \x03(\tR\x05users\"\x98\x01\n" +
+	"\x12CheckUsersResponse\x12?\n" +
+	"\tconnector\x18\x01 \x01(\v2!.hybridkit.directory.v1.PrincipalR\tconnector\x12A\n" +
+	"\aresults\x18\x02 \x03(\v2'.hybridkit.directory.v1.UserCheckResultR\aresults\"\xb6\x01\n" +
+	"\x0fUserCheckResult\x12\x12\n" +
+	"\x04user\x18\x01 \x01(\tR\x04user\x12<\n" +
+	"\x06status\x18\x02 \x01(\x0e2$.hybridkit.directory.v1.LookupStatusR\x06status\x12\x18\n" +
+	"\amessage\x18\x03 \x01(\tR\amessage\x127\n" +
+	"\x05check\x18\x04 \x01(\v2!.hybridkit.directory.v1.UserCheckR\x05check\"\xab\x01\n" +
+	"\x06Reason\x129\n" +
+	"\x04code\x18\x01 \x01(\x0e2%.hybridkit.directory.v1.FailureReasonR\x04code\x12<\n" +
+	"\x05right\x18\x02 \x01(\x0e2&.hybridkit.directory.v1.WritebackRightR\x05right\x12\x10\n" +
+	"\x03ace\x18\x03 \x01(\tR\x03ace\x12\x16\n" +
+	"\x06detail\x18\x04 \x01(\tR\x06detail\"\xaa\x03\n" +
+	"\tUserCheck\x12\x0e\n" +
+	"\x02dn\x18\x01 \x01(\tR\x02dn\x12(\n" +
+	"\x10sam_account_name\x18\x02 \x01(\tR\x0esamAccountName\x12\x10\n" +
+	"\x03sid\x18\x03 \x01(\tR\x03sid\x12\x1f\n" +
+	"\vadmin_count\x18\x04 \x01(\bR\n" +
+	"adminCount\x120\n" +
+	"\x14user_account_control\x18\x05 \x01(\rR\x12userAccountControl\x12\x1a\n" +
+	"\bdisabled\x18\x06 \x01(\bR\bdisabled\x12\x1c\n" +
+	"\tprotected\x18\a \x01(\bR\tprotected\x127\n" +
+	"\x06rights\x18\b \x03(\v2\x1f.hybridkit.directory.v1.VerdictR\x06rights\x12\x14\n" +
+	"\x05works\x18\t \x01(\bR\x05works\x12;\n" +
+	"\x05cause\x18\n" +
+	" \x01(\x0e2%.hybridkit.directory.v1.FailureReasonR\x05cause\x128\n" +
+	"\areasons\x18\v \x03(\v2\x1e.hybridkit.directory.v1.ReasonR\areasons\"g\n" +
+	"\x12GetCoverageRequest\x12\x1c\n" +
+	"\tconnector\x18\x01 \x01(\tR\tconnector\x12\x14\n" +
+	"\x05scope\x18\x02 \x01(\tR\x05scope\x12\x1d\n" +
+	"\n" +
+	"max_listed\x18\x03 \x01(\x05R\tmaxListed\"S\n" +
+	"\x13GetCoverageResponse\x12<\n" +
+	"\bcoverage\x18\x01 \x01(\v2 .hybridkit.directory.v1.CoverageR\bcoverage\"b\n" +
+	"\vReasonCount\x12=\n" +
+	"\x06reason\x18\x01 \x01(\x0e2%.hybridkit.directory.v1.FailureReasonR\x06reason\x12\x14\n" +
+	"\x05users\x18\x02 \x01(\x03R\x05users\"\xe3\x04\n" +
+	"\bCoverage\x12\x14\n" +
+	"\x05scope\x18\x01 \x01(\tR\x05scope\x12\x16\n" +
+	"\x06domain\x18\x02 \x01(\tR\x06domain\x12?\n" +
+	"\tconnector\x18\x03 \x01(\v2!.hybridkit.directory.v1.PrincipalR\tconnector\x12\x14\n" +
+	"\x05users\x18\x04 \x01(\x03R\x05users\x12\x18\n" +
+	"\aworking\x18\x05 \x01(\x03R\aworking\x12\x18\n" +
+	"\afailing\x18\x06 \x01(\x03R\afailing\x12@\n" +
+	"\tby_reason\x18\a \x03(\v2#.hybridkit.directory.v1.ReasonCountR\bbyReason\x12F\n" +
+	"\rfailing_users\x18\b \x03(\v2!.hybridkit.directory.v1.UserCheckR\ffailingUsers\x12'\n" +
+	"\x0ffailing_omitted\x18\t \x01(\x03R\x0efailingOmitted\x12;\n" +
+	"\bunexpire\x18\n" +
+	" \x01(\v2\x1f.hybridkit.directory.v1.VerdictR\bunexpire\x12R\n" +
+	"\x0fadmin_sd_holder\x18\v \x01(\v2*.hybridkit.directory.v1.AdminSdHolderAuditR\radminSdHolder\x12%\n" +
+	"\x0edistinct_dacls\x18\f \x01(\x03R\rdistinctDacls\x123\n" +
+	"\aelapsed\x18\r \x01(\v2\x19.google.protobuf.DurationR\aelapsed\"\xbe\x01\n" +
+	"\x12AdminSdHolderAudit\x12\x0e\n" +
+	"\x02dn\x18\x01 \x01(\tR\x02dn\x127\n" +
+	"\x06rights\x18\x02 \x03(\v2\x1f.hybridkit.directory.v1.VerdictR\x06rights\x12\x14\n" +
+	"\x05works\x18\x03 \x01(\bR\x05works\x12*\n" +
+	"\x11inherit_only_aces\x18\x04 \x03(\tR\x0finheritOnlyAces\x12\x1d\n" +
+	"\n" +
+	"grant_aces\x18\x05 \x03(\tR\tgrantAces*\xf1\x01\n" +
+	"\x0eWritebackRight\x12\x1f\n" +
+	"\x1bWRITEBACK_RIGHT_UNSPECIFIED\x10\x00\x12\"\n" +
+	"\x1eWRITEBACK_RIGHT_RESET_PASSWORD\x10\x01\x12#\n" +
+	"\x1fWRITEBACK_RIGHT_CHANGE_PASSWORD\x10\x02\x12&\n" +
+	"\"WRITEBACK_RIGHT_WRITE_LOCKOUT_TIME\x10\x03\x12&\n" +
+	"\"WRITEBACK_RIGHT_WRITE_PWD_LAST_SET\x10\x04\x12%\n" +
+	"!WRITEBACK_RIGHT_UNEXPIRE_PASSWORD\x10\x05*e\n" +
+	"\bDecision\x12\x18\n" +
+	"\x14DECISION_UNSPECIFIED\x10\x00\x12\x14\n" +
+	"\x10DECISION_ALLOWED\x10\x01\x12\x13\n" +
+	"\x0fDECISION_DENIED\x10\x02\x12\x14\n" +
+	"\x10DECISION_MISSING\x10\x03*\x80\x01\n" +
+	"\fLookupStatus\x12\x1d\n" +
+	"\x19LOOKUP_STATUS_UNSPECIFIED\x10\x00\x12\x17\n" +
+	"\x13LOOKUP_STATUS_FOUND\x10\x01\x12\x1b\n" +
+	"\x17LOOKUP_STATUS_NOT_FOUND\x10\x02\x12\x1b\n" +
+	"\x17LOOKUP_STATUS_AMBIGUOUS\x10\x03*\xba\x01\n" +
+	"\rFailureReason\x12\x1e\n" +
+	"\x1aFAILURE_REASON_UNSPECIFIED\x10\x00\x12\"\n" +
+	"\x1eFAILURE_REASON_ADMIN_SD_HOLDER\x10\x01\x12 \n" +
+	"\x1cFAILURE_REASON_EXPLICIT_DENY\x10\x02\x12!\n" +
+	"\x1dFAILURE_REASON_PROTECTED_DACL\x10\x03\x12 \n" +
+	"\x1cFAILURE_REASON_MISSING_RIGHT\x10\x042\x95\x06\n" +
 	"\x10DirectoryService\x12\xb8\x01\n" +
-	"\x18DecodeSecurityDescriptor\x127.hybridkit.directory.v1.DecodeSecurityDescriptorRequest\x1a8.hybridkit.directory.v1.DecodeSecurityDescriptorResponse\")\x82\xd3\xe4\x93\x02#:\x01*\"\x1e/v1/securityDescriptors:decodeB\xf5\x01\n" +
+	"\x18DecodeSecurityDescriptor\x127.hybridkit.directory.v1.DecodeSecurityDescriptorRequest\x1a8.hybridkit.directory.v1.DecodeSecurityDescriptorResponse\")\x82\xd3\xe4\x93\x02#:\x01*\"\x1e/v1/securityDescriptors:decode\x12\xa3\x01\n" +
+	"\x15ListConnectorAccounts\x124.hybridkit.directory.v1.ListConnectorAccountsRequest\x1a5.hybridkit.directory.v1.ListConnectorAccountsResponse\"\x1d\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/connectorAccounts\x12\x88\x01\n" +
+	"\n" +
+	"AuditScope\x12).hybridkit.directory.v1.AuditScopeRequest\x1a*.hybridkit.directory.v1.AuditScopeResponse\"#\x82\xd3\xe4\x93\x02\x1d:\x01*\"\x18/v1/writeback:auditScope\x12\x88\x01\n" +
+	"\n" +
+	"CheckUsers\x12).hybridkit.directory.v1.CheckUsersRequest\x1a*.hybridkit.directory.v1.CheckUsersResponse\"#\x82\xd3\xe4\x93\x02\x1d:\x01*\"\x18/v1/writeback:checkUsers\x12\x89\x01\n" +
+	"\vGetCoverage\x12*.hybridkit.directory.v1.GetCoverageRequest\x1a+.hybridkit.directory.v1.GetCoverageResponse\"!\x82\xd3\xe4\x93\x02\x1b:\x01*\"\x16/v1/writeback:coverageB\xf5\x01\n" +
 	"\x1acom.hybridkit.directory.v1B\x0eDirectoryProtoP\x01ZKgithub.com/hybridkit/hybridkit/proto/gen/hybridkit/directory/v1;directoryv1\xa2\x02\x03HDX\xaa\x02\x16Hybridkit.Directory.V1\xca\x02\x17Hybridkit\\Directory_\\V1\xe2\x02#Hybridkit\\Directory_\\V1\\GPBMetadata\xea\x02\x18Hybridkit::Directory::V1b\x06proto3"
 
 var (
@@ -471,26 +2313,84 @@ func file_hybridkit_directory_v1_directory_proto_rawDescGZIP() []byte {
 	return file_hybridkit_directory_v1_directory_proto_rawDescData
 }
 
-var file_hybridkit_directory_v1_directory_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_hybridkit_directory_v1_directory_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
+var file_hybridkit_directory_v1_directory_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_hybridkit_directory_v1_directory_proto_goTypes = []any{
-	(*DecodeSecurityDescriptorRequest)(nil),  // 0: hybridkit.directory.v1.DecodeSecurityDescriptorRequest
-	(*DecodeSecurityDescriptorResponse)(nil), // 1: hybridkit.directory.v1.DecodeSecurityDescriptorResponse
-	(*Trustee)(nil),                          // 2: hybridkit.directory.v1.Trustee
-	(*Ace)(nil),                              // 3: hybridkit.directory.v1.Ace
+	(WritebackRight)(0),                      // 0: hybridkit.directory.v1.WritebackRight
+	(Decision)(0),                            // 1: hybridkit.directory.v1.Decision
+	(LookupStatus)(0),                        // 2: hybridkit.directory.v1.LookupStatus
+	(FailureReason)(0),                       // 3: hybridkit.directory.v1.FailureReason
+	(*DecodeSecurityDescriptorRequest)(nil),  // 4: hybridkit.directory.v1.DecodeSecurityDescriptorRequest
+	(*DecodeSecurityDescriptorResponse)(nil), // 5: hybridkit.directory.v1.DecodeSecurityDescriptorResponse
+	(*Trustee)(nil),                          // 6: hybridkit.directory.v1.Trustee
+	(*Ace)(nil),                              // 7: hybridkit.directory.v1.Ace
+	(*ListConnectorAccountsRequest)(nil),     // 8: hybridkit.directory.v1.ListConnectorAccountsRequest
+	(*ListConnectorAccountsResponse)(nil),    // 9: hybridkit.directory.v1.ListConnectorAccountsResponse
+	(*ConnectorAccount)(nil),                 // 10: hybridkit.directory.v1.ConnectorAccount
+	(*AuditScopeRequest)(nil),                // 11: hybridkit.directory.v1.AuditScopeRequest
+	(*AuditScopeResponse)(nil),               // 12: hybridkit.directory.v1.AuditScopeResponse
+	(*Principal)(nil),                        // 13: hybridkit.directory.v1.Principal
+	(*Verdict)(nil),                          // 14: hybridkit.directory.v1.Verdict
+	(*ScopeAudit)(nil),                       // 15: hybridkit.directory.v1.ScopeAudit
+	(*CheckUsersRequest)(nil),                // 16: hybridkit.directory.v1.CheckUsersRequest
+	(*CheckUsersResponse)(nil),               // 17: hybridkit.directory.v1.CheckUsersResponse
+	(*UserCheckResult)(nil),                  // 18: hybridkit.directory.v1.UserCheckResult
+	(*Reason)(nil),                           // 19: hybridkit.directory.v1.Reason
+	(*UserCheck)(nil),                        // 20: hybridkit.directory.v1.UserCheck
+	(*GetCoverageRequest)(nil),               // 21: hybridkit.directory.v1.GetCoverageRequest
+	(*GetCoverageResponse)(nil),              // 22: hybridkit.directory.v1.GetCoverageResponse
+	(*ReasonCount)(nil),                      // 23: hybridkit.directory.v1.ReasonCount
+	(*Coverage)(nil),                         // 24: hybridkit.directory.v1.Coverage
+	(*AdminSdHolderAudit)(nil),               // 25: hybridkit.directory.v1.AdminSdHolderAudit
+	(*durationpb.Duration)(nil),              // 26: google.protobuf.Duration
 }
 var file_hybridkit_directory_v1_directory_proto_depIdxs = []int32{
-	2, // 0: hybridkit.directory.v1.DecodeSecurityDescriptorResponse.owner:type_name -> hybridkit.directory.v1.Trustee
-	2, // 1: hybridkit.directory.v1.DecodeSecurityDescriptorResponse.group:type_name -> hybridkit.directory.v1.Trustee
-	3, // 2: hybridkit.directory.v1.DecodeSecurityDescriptorResponse.dacl:type_name -> hybridkit.directory.v1.Ace
-	3, // 3: hybridkit.directory.v1.DecodeSecurityDescriptorResponse.sacl:type_name -> hybridkit.directory.v1.Ace
-	2, // 4: hybridkit.directory.v1.Ace.trustee:type_name -> hybridkit.directory.v1.Trustee
-	0, // 5: hybridkit.directory.v1.DirectoryService.DecodeSecurityDescriptor:input_type -> hybridkit.directory.v1.DecodeSecurityDescriptorRequest
-	1, // 6: hybridkit.directory.v1.DirectoryService.DecodeSecurityDescriptor:output_type -> hybridkit.directory.v1.DecodeSecurityDescriptorResponse
-	6, // [6:7] is the sub-list for method output_type
-	5, // [5:6] is the sub-list for method input_type
-	5, // [5:5] is the sub-list for extension type_name
-	5, // [5:5] is the sub-list for extension extendee
-	0, // [0:5] is the sub-list for field type_name
+	6,  // 0: hybridkit.directory.v1.DecodeSecurityDescriptorResponse.owner:type_name -> hybridkit.directory.v1.Trustee
+	6,  // 1: hybridkit.directory.v1.DecodeSecurityDescriptorResponse.group:type_name -> hybridkit.directory.v1.Trustee
+	7,  // 2: hybridkit.directory.v1.DecodeSecurityDescriptorResponse.dacl:type_name -> hybridkit.directory.v1.Ace
+	7,  // 3: hybridkit.directory.v1.DecodeSecurityDescriptorResponse.sacl:type_name -> hybridkit.directory.v1.Ace
+	6,  // 4: hybridkit.directory.v1.Ace.trustee:type_name -> hybridkit.directory.v1.Trustee
+	10, // 5: hybridkit.directory.v1.ListConnectorAccountsResponse.connector_accounts:type_name -> hybridkit.directory.v1.ConnectorAccount
+	15, // 6: hybridkit.directory.v1.AuditScopeResponse.audit:type_name -> hybridkit.directory.v1.ScopeAudit
+	6,  // 7: hybridkit.directory.v1.Principal.groups:type_name -> hybridkit.directory.v1.Trustee
+	0,  // 8: hybridkit.directory.v1.Verdict.right:type_name -> hybridkit.directory.v1.WritebackRight
+	1,  // 9: hybridkit.directory.v1.Verdict.decision:type_name -> hybridkit.directory.v1.Decision
+	13, // 10: hybridkit.directory.v1.ScopeAudit.connector:type_name -> hybridkit.directory.v1.Principal
+	14, // 11: hybridkit.directory.v1.ScopeAudit.rights:type_name -> hybridkit.directory.v1.Verdict
+	14, // 12: hybridkit.directory.v1.ScopeAudit.unexpire:type_name -> hybridkit.directory.v1.Verdict
+	13, // 13: hybridkit.directory.v1.CheckUsersResponse.connector:type_name -> hybridkit.directory.v1.Principal
+	18, // 14: hybridkit.directory.v1.CheckUsersResponse.results:type_name -> hybridkit.directory.v1.UserCheckResult
+	2,  // 15: hybridkit.directory.v1.UserCheckResult.status:type_name -> hybridkit.directory.v1.LookupStatus
+	20, // 16: hybridkit.directory.v1.UserCheckResult.check:type_name -> hybridkit.directory.v1.UserCheck
+	3,  // 17: hybridkit.directory.v1.Reason.code:type_name -> hybridkit.directory.v1.FailureReason
+	0,  // 18: hybridkit.directory.v1.Reason.right:type_name -> hybridkit.directory.v1.WritebackRight
+	14, // 19: hybridkit.directory.v1.UserCheck.rights:type_name -> hybridkit.directory.v1.Verdict
+	3,  // 20: hybridkit.directory.v1.UserCheck.cause:type_name -> hybridkit.directory.v1.FailureReason
+	19, // 21: hybridkit.directory.v1.UserCheck.reasons:type_name -> hybridkit.directory.v1.Reason
+	24, // 22: hybridkit.directory.v1.GetCoverageResponse.coverage:type_name -> hybridkit.directory.v1.Coverage
+	3,  // 23: hybridkit.directory.v1.ReasonCount.reason:type_name -> hybridkit.directory.v1.FailureReason
+	13, // 24: hybridkit.directory.v1.Coverage.connector:type_name -> hybridkit.directory.v1.Principal
+	23, // 25: hybridkit.directory.v1.Coverage.by_reason:type_name -> hybridkit.directory.v1.ReasonCount
+	20, // 26: hybridkit.directory.v1.Coverage.failing_users:type_name -> hybridkit.directory.v1.UserCheck
+	14, // 27: hybridkit.directory.v1.Coverage.unexpire:type_name -> hybridkit.directory.v1.Verdict
+	25, // 28: hybridkit.directory.v1.Coverage.admin_sd_holder:type_name -> hybridkit.directory.v1.AdminSdHolderAudit
+	26, // 29: hybridkit.directory.v1.Coverage.elapsed:type_name -> google.protobuf.Duration
+	14, // 30: hybridkit.directory.v1.AdminSdHolderAudit.rights:type_name -> hybridkit.directory.v1.Verdict
+	4,  // 31: hybridkit.directory.v1.DirectoryService.DecodeSecurityDescriptor:input_type -> hybridkit.directory.v1.DecodeSecurityDescriptorRequest
+	8,  // 32: hybridkit.directory.v1.DirectoryService.ListConnectorAccounts:input_type -> hybridkit.directory.v1.ListConnectorAccountsRequest
+	11, // 33: hybridkit.directory.v1.DirectoryService.AuditScope:input_type -> hybridkit.directory.v1.AuditScopeRequest
+	16, // 34: hybridkit.directory.v1.DirectoryService.CheckUsers:input_type -> hybridkit.directory.v1.CheckUsersRequest
+	21, // 35: hybridkit.directory.v1.DirectoryService.GetCoverage:input_type -> hybridkit.directory.v1.GetCoverageRequest
+	5,  // 36: hybridkit.directory.v1.DirectoryService.DecodeSecurityDescriptor:output_type -> hybridkit.directory.v1.DecodeSecurityDescriptorResponse
+	9,  // 37: hybridkit.directory.v1.DirectoryService.ListConnectorAccounts:output_type -> hybridkit.directory.v1.ListConnectorAccountsResponse
+	12, // 38: hybridkit.directory.v1.DirectoryService.AuditScope:output_type -> hybridkit.directory.v1.AuditScopeResponse
+	17, // 39: hybridkit.directory.v1.DirectoryService.CheckUsers:output_type -> hybridkit.directory.v1.CheckUsersResponse
+	22, // 40: hybridkit.directory.v1.DirectoryService.GetCoverage:output_type -> hybridkit.directory.v1.GetCoverageResponse
+	36, // [36:41] is the sub-list for method output_type
+	31, // [31:36] is the sub-list for method input_type
+	31, // [31:31] is the sub-list for extension type_name
+	31, // [31:31] is the sub-list for extension extendee
+	0,  // [0:31] is the sub-list for field type_name
 }
 
 func init() { file_hybridkit_directory_v1_directory_proto_init() }
@@ -502,18 +2402,20 @@ func file_hybridkit_directory_v1_directory_proto_init() {
 		(*DecodeSecurityDescriptorRequest_Binary)(nil),
 		(*DecodeSecurityDescriptorRequest_Sddl)(nil),
 	}
+	file_hybridkit_directory_v1_directory_proto_msgTypes[10].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_hybridkit_directory_v1_directory_proto_rawDesc), len(file_hybridkit_directory_v1_directory_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   4,
+			NumEnums:      4,
+			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_hybridkit_directory_v1_directory_proto_goTypes,
 		DependencyIndexes: file_hybridkit_directory_v1_directory_proto_depIdxs,
+		EnumInfos:         file_hybridkit_directory_v1_directory_proto_enumTypes,
 		MessageInfos:      file_hybridkit_directory_v1_directory_proto_msgTypes,
 	}.Build()
 	File_hybridkit_directory_v1_directory_proto = out.File

@@ -20,6 +20,10 @@ const _ = grpc.SupportPackageIsVersion9
 
 const (
 	DirectoryService_DecodeSecurityDescriptor_FullMethodName = "/hybridkit.directory.v1.DirectoryService/DecodeSecurityDescriptor"
+	DirectoryService_ListConnectorAccounts_FullMethodName    = "/hybridkit.directory.v1.DirectoryService/ListConnectorAccounts"
+	DirectoryService_AuditScope_FullMethodName               = "/hybridkit.directory.v1.DirectoryService/AuditScope"
+	DirectoryService_CheckUsers_FullMethodName               = "/hybridkit.directory.v1.DirectoryService/CheckUsers"
+	DirectoryService_GetCoverage_FullMethodName              = "/hybridkit.directory.v1.DirectoryService/GetCoverage"
 )
 
 // DirectoryServiceClient is the client API for DirectoryService service.
@@ -32,6 +36,25 @@ type DirectoryServiceClient interface {
 	// DecodeSecurityDescriptor turns an nTSecurityDescriptor (binary or SDDL) into SDDL, readable
 	// ACEs and the canonical binary form. It reads nothing from the directory.
 	DecodeSecurityDescriptor(ctx context.Context, in *DecodeSecurityDescriptorRequest, opts ...grpc.CallOption) (*DecodeSecurityDescriptorResponse, error)
+	// ListConnectorAccounts lists the candidate Entra Connect AD DS connector accounts in the
+	// configured domains: user accounts named MSOL_* and the accounts named by the service's
+	// --connector flag. It reads the directory only.
+	ListConnectorAccounts(ctx context.Context, in *ListConnectorAccountsRequest, opts ...grpc.CallOption) (*ListConnectorAccountsResponse, error)
+	// AuditScope says whether the connector account has the password writeback rights on the users
+	// below a scope (the domain root, an OU or a container), judged from what a user created there
+	// would get, and Unexpire Password on the domain root. Every verdict names the deciding ACE.
+	// POST with a JSON body, since scopes are DNs full of commas and equals signs:
+	//
+	//	curl -d '{"scope":"OU=Staff,DC=example,DC=com"}' http://127.0.0.1:8080/v1/writeback:auditScope
+	AuditScope(ctx context.Context, in *AuditScopeRequest, opts ...grpc.CallOption) (*AuditScopeResponse, error)
+	// CheckUsers gives the connector's effective writeback rights on each user named (by DN,
+	// sAMAccountName, userPrincipalName or objectSid), from the user's own DACL, with the reasons
+	// writeback fails. A name that matches no user is reported as such, not as an error.
+	CheckUsers(ctx context.Context, in *CheckUsersRequest, opts ...grpc.CallOption) (*CheckUsersResponse, error)
+	// GetCoverage evaluates every user below a scope: how many will and will not get their password
+	// written back, the failing users and why, Unexpire Password on the domain root, and the
+	// AdminSDHolder DACL that protected accounts get.
+	GetCoverage(ctx context.Context, in *GetCoverageRequest, opts ...grpc.CallOption) (*GetCoverageResponse, error)
 }
 
 type directoryServiceClient struct {
@@ -52,6 +75,46 @@ func (c *directoryServiceClient) DecodeSecurityDescriptor(ctx context.Context, i
 	return out, nil
 }
 
+func (c *directoryServiceClient) ListConnectorAccounts(ctx context.Context, in *ListConnectorAccountsRequest, opts ...grpc.CallOption) (*ListConnectorAccountsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListConnectorAccountsResponse)
+	err := c.cc.Invoke(ctx, DirectoryService_ListConnectorAccounts_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *directoryServiceClient) AuditScope(ctx context.Context, in *AuditScopeRequest, opts ...grpc.CallOption) (*AuditScopeResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AuditScopeResponse)
+	err := c.cc.Invoke(ctx, DirectoryService_AuditScope_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *directoryServiceClient) CheckUsers(ctx context.Context, in *CheckUsersRequest, opts ...grpc.CallOption) (*CheckUsersResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CheckUsersResponse)
+	err := c.cc.Invoke(ctx, DirectoryService_CheckUsers_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *directoryServiceClient) GetCoverage(ctx context.Context, in *GetCoverageRequest, opts ...grpc.CallOption) (*GetCoverageResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetCoverageResponse)
+	err := c.cc.Invoke(ctx, DirectoryService_GetCoverage_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // DirectoryServiceServer is the server API for DirectoryService service.
 // All implementations must embed UnimplementedDirectoryServiceServer
 // for forward compatibility.
@@ -62,6 +125,25 @@ type DirectoryServiceServer interface {
 	// DecodeSecurityDescriptor turns an nTSecurityDescriptor (binary or SDDL) into SDDL, readable
 	// ACEs and the canonical binary form. It reads nothing from the directory.
 	DecodeSecurityDescriptor(context.Context, *DecodeSecurityDescriptorRequest) (*DecodeSecurityDescriptorResponse, error)
+	// ListConnectorAccounts lists the candidate Entra Connect AD DS connector accounts in the
+	// configured domains: user accounts named MSOL_* and the accounts named by the service's
+	// --connector flag. It reads the directory only.
+	ListConnectorAccounts(context.Context, *ListConnectorAccountsRequest) (*ListConnectorAccountsResponse, error)
+	// AuditScope says whether the connector account has the password writeback rights on the users
+	// below a scope (the domain root, an OU or a container), judged from what a user created there
+	// would get, and Unexpire Password on the domain root. Every verdict names the deciding ACE.
+	// POST with a JSON body, since scopes are DNs full of commas and equals signs:
+	//
+	//	curl -d '{"scope":"OU=Staff,DC=example,DC=com"}' http://127.0.0.1:8080/v1/writeback:auditScope
+	AuditScope(context.Context, *AuditScopeRequest) (*AuditScopeResponse, error)
+	// CheckUsers gives the connector's effective writeback rights on each user named (by DN,
+	// sAMAccountName, userPrincipalName or objectSid), from the user's own DACL, with the reasons
+	// writeback fails. A name that matches no user is reported as such, not as an error.
+	CheckUsers(context.Context, *CheckUsersRequest) (*CheckUsersResponse, error)
+	// GetCoverage evaluates every user below a scope: how many will and will not get their password
+	// written back, the failing users and why, Unexpire Password on the domain root, and the
+	// AdminSDHolder DACL that protected accounts get.
+	GetCoverage(context.Context, *GetCoverageRequest) (*GetCoverageResponse, error)
 	mustEmbedUnimplementedDirectoryServiceServer()
 }
 
@@ -74,6 +156,18 @@ type UnimplementedDirectoryServiceServer struct{}
 
 func (UnimplementedDirectoryServiceServer) DecodeSecurityDescriptor(context.Context, *DecodeSecurityDescriptorRequest) (*DecodeSecurityDescriptorResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method DecodeSecurityDescriptor not implemented")
+}
+func (UnimplementedDirectoryServiceServer) ListConnectorAccounts(context.Context, *ListConnectorAccountsRequest) (*ListConnectorAccountsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListConnectorAccounts not implemented")
+}
+func (UnimplementedDirectoryServiceServer) AuditScope(context.Context, *AuditScopeRequest) (*AuditScopeResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method AuditScope not implemented")
+}
+func (UnimplementedDirectoryServiceServer) CheckUsers(context.Context, *CheckUsersRequest) (*CheckUsersResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CheckUsers not implemented")
+}
+func (UnimplementedDirectoryServiceServer) GetCoverage(context.Context, *GetCoverageRequest) (*GetCoverageResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetCoverage not implemented")
 }
 func (UnimplementedDirectoryServiceServer) mustEmbedUnimplementedDirectoryServiceServer() {}
 func (UnimplementedDirectoryServiceServer) testEmbeddedByValue()                          {}
@@ -114,6 +208,78 @@ func _DirectoryService_DecodeSecurityDescriptor_Handler(srv interface{}, ctx con
 	return interceptor(ctx, in, info, handler)
 }
 
+func _DirectoryService_ListConnectorAccounts_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListConnectorAccountsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DirectoryServiceServer).ListConnectorAccounts(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DirectoryService_ListConnectorAccounts_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DirectoryServiceServer).ListConnectorAccounts(ctx, req.(*ListConnectorAccountsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _DirectoryService_AuditScope_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AuditScopeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DirectoryServiceServer).AuditScope(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DirectoryService_AuditScope_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DirectoryServiceServer).AuditScope(ctx, req.(*AuditScopeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _DirectoryService_CheckUsers_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CheckUsersRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DirectoryServiceServer).CheckUsers(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DirectoryService_CheckUsers_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DirectoryServiceServer).CheckUsers(ctx, req.(*CheckUsersRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _DirectoryService_GetCoverage_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetCoverageRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DirectoryServiceServer).GetCoverage(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DirectoryService_GetCoverage_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DirectoryServiceServer).GetCoverage(ctx, req.(*GetCoverageRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // DirectoryService_ServiceDesc is the grpc.ServiceDesc for DirectoryService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -124,6 +290,22 @@ var DirectoryService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DecodeSecurityDescriptor",
 			Handler:    _DirectoryService_DecodeSecurityDescriptor_Handler,
+		},
+		{
+			MethodName: "ListConnectorAccounts",
+			Handler:    _DirectoryService_ListConnectorAccounts_Handler,
+		},
+		{
+			MethodName: "AuditScope",
+			Handler:    _DirectoryService_AuditScope_Handler,
+		},
+		{
+			MethodName: "CheckUsers",
+			Handler:    _DirectoryService_CheckUsers_Handler,
+		},
+		{
+			MethodName: "GetCoverage",
+			Handler:    _DirectoryService_GetCoverage_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
