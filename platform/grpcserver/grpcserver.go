@@ -65,10 +65,19 @@ type Deps struct {
 	// Registerer receives Metrics when the server makes them; nil means no registration.
 	Registerer prometheus.Registerer
 	// Authenticate checks a call's credentials and returns the context handlers see. Nil allows every
-	// call (the security issue wires tokens here). Health checks never reach it.
+	// call. Health checks never reach it.
 	Authenticate auth.AuthFunc
+	// Audit, when set, wraps Authenticate and everything after it for every call but health checks,
+	// so that it sees the calls Authenticate refuses as well as the outcome of the others.
+	Audit Auditor
 	// Listener, when set, is used instead of listening on Addr (tests use 127.0.0.1:0).
 	Listener net.Listener
+}
+
+// Auditor records calls: it gets interceptors that run just outside authentication.
+type Auditor interface {
+	UnaryServerInterceptor() grpc.UnaryServerInterceptor
+	StreamServerInterceptor() grpc.StreamServerInterceptor
 }
 
 // Options are a Server's configuration and dependencies.
@@ -133,18 +142,26 @@ func New(opts Options) (*Server, error) {
 		logger.Log(ctx, slog.Level(lvl), msg, fields...)
 	})
 	logOpts := []logging.Option{logging.WithLogOnEvents(logging.FinishCall)}
+	auditUnary, auditStream := passUnary, passStream
+	if opts.Audit != nil {
+		auditUnary = selector.UnaryServerInterceptor(opts.Audit.UnaryServerInterceptor(), notHealth)
+		auditStream = selector.StreamServerInterceptor(opts.Audit.StreamServerInterceptor(), notHealth)
+	}
 
 	// The chain, outermost first:
 	//  1. metrics see every call, including the ones later stages reject;
 	//  2. the access log records the final code and duration of every call;
-	//  3. auth rejects unauthenticated calls before any input is looked at (health is exempt);
-	//  4. validation turns bad input into InvalidArgument before handlers run;
-	//  5. recovery, innermost, turns a handler panic into Internal with a reference, never panic text.
+	//  3. audit records what auth refuses and the outcome of writes (health is exempt);
+	//  4. auth rejects unauthenticated and unauthorised calls before any input is looked at (health
+	//     is exempt);
+	//  5. validation turns bad input into InvalidArgument before handlers run;
+	//  6. recovery, innermost, turns a handler panic into Internal with a reference, never panic text.
 	srv := grpc.NewServer(
 		grpc.MaxRecvMsgSize(opts.MaxRecvMsgBytes),
 		grpc.ChainUnaryInterceptor(
 			opts.Metrics.UnaryServerInterceptor(),
 			logging.UnaryServerInterceptor(accessLog, logOpts...),
+			auditUnary,
 			selector.UnaryServerInterceptor(auth.UnaryServerInterceptor(authFn), notHealth),
 			validateUnary(opts.Validators),
 			recovery.UnaryServerInterceptor(recoverOpt),
@@ -152,6 +169,7 @@ func New(opts Options) (*Server, error) {
 		grpc.ChainStreamInterceptor(
 			opts.Metrics.StreamServerInterceptor(),
 			logging.StreamServerInterceptor(accessLog, logOpts...),
+			auditStream,
 			selector.StreamServerInterceptor(auth.StreamServerInterceptor(authFn), notHealth),
 			validateStream(opts.Validators),
 			recovery.StreamServerInterceptor(recoverOpt),
@@ -226,6 +244,14 @@ func (s *Server) setServing(st healthpb.HealthCheckResponse_ServingStatus) {
 	for name := range s.grpc.GetServiceInfo() {
 		s.health.SetServingStatus(name, st)
 	}
+}
+
+func passUnary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	return handler(ctx, req)
+}
+
+func passStream(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	return handler(srv, ss)
 }
 
 func validateUnary(v map[string]Validator) grpc.UnaryServerInterceptor {
