@@ -2,7 +2,6 @@ package directory
 
 import (
 	"context"
-
 	"fmt"
 	"log/slog"
 	"strings"
@@ -19,35 +18,37 @@ const maxDescriptorBytes = 256 << 10
 // Service implements directoryv1.DirectoryServiceServer.
 type Service struct {
 	directoryv1.UnimplementedDirectoryServiceServer
-	logger *slog.Logger
+	logger  *slog.Logger
+	ldapCfg LDAPConfig
+	dc      *dc // nil without a configured domain controller
 }
 
-// NewService returns the service.
+// NewService returns the service without a domain controller: DecodeSecurityDescriptor works, the
+// writeback RPCs answer FailedPrecondition. NewFromConfig connects it to one.
 func NewService(logger *slog.Logger) *Service { return &Service{logger: logger} }
 
 // Validators returns the request checks the validation interceptor runs.
 func (s *Service) Validators() map[string]grpcserver.Validator {
-	return map[string]grpcserver.Validator{
-		directoryv1.DirectoryService_DecodeSecurityDescriptor_FullMethodName: func(req any) error {
-			r := req.(*directoryv1.DecodeSecurityDescriptorRequest)
-			var v []rpcerr.FieldViolation
-			switch {
-			case r.GetSource() == nil:
-				v = append(v, rpcerr.FieldViolation{Field: "descriptor", Description: "give binary (base64 in JSON) or sddl"})
-			case len(r.GetBinary()) > maxDescriptorBytes || len(r.GetSddl()) > maxDescriptorBytes:
-				v = append(v, rpcerr.FieldViolation{Field: "descriptor", Description: fmt.Sprintf("is larger than %d bytes", maxDescriptorBytes)})
-			}
-			if d := r.GetDomainSid(); d != "" {
-				if _, err := parseDomainSID(d); err != nil {
-					v = append(v, rpcerr.FieldViolation{Field: "domain_sid", Description: err.Error()})
-				}
-			}
-			if len(v) > 0 {
-				return rpcerr.BadRequest(v...)
-			}
-			return nil
-		},
+	v := writebackValidators()
+	v[directoryv1.DirectoryService_DecodeSecurityDescriptor_FullMethodName] = validateDecode
+	return v
+}
+
+func validateDecode(req any) error {
+	r := req.(*directoryv1.DecodeSecurityDescriptorRequest)
+	var v []rpcerr.FieldViolation
+	switch {
+	case r.GetSource() == nil:
+		v = append(v, rpcerr.FieldViolation{Field: "descriptor", Description: "give binary (base64 in JSON) or sddl"})
+	case len(r.GetBinary()) > maxDescriptorBytes || len(r.GetSddl()) > maxDescriptorBytes:
+		v = append(v, rpcerr.FieldViolation{Field: "descriptor", Description: fmt.Sprintf("is larger than %d bytes", maxDescriptorBytes)})
 	}
+	if d := r.GetDomainSid(); d != "" {
+		if _, err := parseDomainSID(d); err != nil {
+			v = append(v, rpcerr.FieldViolation{Field: "domain_sid", Description: err.Error()})
+		}
+	}
+	return violations(v)
 }
 
 func parseDomainSID(s string) (secdesc.SID, error) {

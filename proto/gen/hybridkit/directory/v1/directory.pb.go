@@ -1092,9 +1092,11 @@ type Verdict struct {
 	RightName string `protobuf:"bytes,2,opt,name=right_name,json=rightName,proto3" json:"right_name,omitempty"`
 	// Allowed, denied or missing.
 	Decision Decision `protobuf:"varint,3,opt,name=decision,proto3,enum=hybridkit.directory.v1.Decision" json:"decision,omitempty"`
-	// Deciding ACE in SDDL, as the object named by source holds it; empty when missing.
+	// Deciding ACE in SDDL; empty when missing. In a user check it is as the user's DACL holds it
+	// (an inherited copy carries ID); in a scope audit as the object named by source holds it.
 	Ace string `protobuf:"bytes,4,opt,name=ace,proto3" json:"ace,omitempty"`
-	// Position of the deciding ACE in the DACL it was read from (0-based); absent when missing.
+	// Position of the deciding ACE (0-based) in the user's DACL for a user check, in the DACL of
+	// source for a scope audit; absent when missing.
 	AceIndex *int32 `protobuf:"varint,5,opt,name=ace_index,json=aceIndex,proto3,oneof" json:"ace_index,omitempty"`
 	// True when the deciding ACE reaches the object by inheritance.
 	Inherited bool `protobuf:"varint,6,opt,name=inherited,proto3" json:"inherited,omitempty"`
