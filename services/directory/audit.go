@@ -435,7 +435,7 @@ func (t *tracer) sources(ctx context.Context, u *writeback.UserCheck) []string {
 				if out == nil {
 					out = make([]string, len(u.Rights))
 				}
-				out[i] = pv.Source
+				out[i] = spelledAs(pv.Source, u.DN)
 			}
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/go-ldap/ldap/v3"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 
@@ -72,7 +73,7 @@ func principalProto(p *writeback.Principal) *directoryv1.Principal {
 }
 
 func scopeAuditProto(a *writeback.ScopeAudit, p *writeback.Principal) *directoryv1.ScopeAudit {
-	return &directoryv1.ScopeAudit{
+	out := &directoryv1.ScopeAudit{
 		Scope:     a.Scope,
 		Domain:    a.Domain,
 		Connector: principalProto(p),
@@ -80,9 +81,51 @@ func scopeAuditProto(a *writeback.ScopeAudit, p *writeback.Principal) *directory
 		Rights:    verdictsProto(a.Rights),
 		Unexpire:  verdictProto(a.Unexpire, ""),
 		Works:     a.Works,
-		Chain:     a.Chain,
 		Notes:     a.Notes,
 	}
+	// The engine names ancestors as go-ldap prints DNs (ou=Staff,dc=example,dc=com): give them
+	// back as the scope and the domain spell them.
+	for _, dn := range a.Chain {
+		out.Chain = append(out.Chain, spelledAs(dn, a.Scope, a.Domain))
+	}
+	for _, v := range append(out.Rights, out.Unexpire) {
+		if v.Source != "" {
+			v.Source = spelledAs(v.Source, a.Scope, a.Domain)
+		}
+	}
+	return out
+}
+
+// spelledAs returns dn as it is spelled in one of the DNs given, when dn is one of them or one of
+// their ancestors (compared as DNs), else dn unchanged.
+func spelledAs(dn string, spellings ...string) string {
+	want, err := ldap.ParseDN(dn)
+	if err != nil {
+		return dn
+	}
+	for _, s := range spellings {
+		for _, suffix := range dnSuffixes(s) {
+			if d, err := ldap.ParseDN(suffix); err == nil && d.EqualFold(want) {
+				return suffix
+			}
+		}
+	}
+	return dn
+}
+
+// dnSuffixes returns dn and each of its ancestors' DNs, cut at the commas between RDNs (not the
+// escaped ones inside values).
+func dnSuffixes(dn string) []string {
+	out := []string{dn}
+	for i := 0; i < len(dn); i++ {
+		switch dn[i] {
+		case '\\':
+			i++ // the escaped character
+		case ',':
+			out = append(out, strings.TrimLeft(dn[i+1:], " "))
+		}
+	}
+	return out
 }
 
 // userCheckProto converts a user's verdict. sources[i], when set, is where the deciding ACE of

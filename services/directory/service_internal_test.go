@@ -300,3 +300,20 @@ func reasonOf(err error) string {
 	}
 	return ""
 }
+
+func TestSpelledAs(t *testing.T) {
+	t.Parallel()
+	const user = `CN=Doe\, Jane,OU=Sales,OU=Staff,DC=example,DC=com`
+	for _, tc := range []struct{ dn, want string }{
+		{"ou=Staff,dc=example,dc=com", "OU=Staff,DC=example,DC=com"},
+		{"ou=sales,ou=staff,dc=example,dc=com", "OU=Sales,OU=Staff,DC=example,DC=com"},
+		{"cn=doe\\, jane,ou=sales,ou=staff,dc=example,dc=com", user},
+		{"dc=example,dc=com", "DC=example,DC=com"},
+		{"ou=Elsewhere,dc=example,dc=com", "ou=Elsewhere,dc=example,dc=com"},
+		{"not a DN", "not a DN"},
+	} {
+		if got := spelledAs(tc.dn, user); got != tc.want {
+			t.Errorf("spelledAs(%q) = %q, want %q", tc.dn, got, tc.want)
+		}
+	}
+}
