@@ -24,10 +24,13 @@ import (
 
 // Bounds of the request parameters.
 const (
-	// MaxCheckUsers is the most users one CheckUsers call takes.
+	// MaxCheckUsers is the most users one CheckUsers call takes with the basic view;
+	// MaxCheckUsersFull with the full one (about 1 KB a user: 2,000 keep a response well under
+	// gRPC's default 4 MiB limit of clients, the gateway's included).
 	MaxCheckUsers      = 10000
+	MaxCheckUsersFull  = 2000
 	defaultMaxListed   = 100
-	maxMaxListed       = 10000
+	maxMaxListed       = 2000 // full verdicts, as MaxCheckUsersFull
 	defaultPageSize    = 100
 	maxPageSize        = 1000
 	maxNameBytes       = 1024 // a DN, account name or SID; AD caps DNs far below this
@@ -60,6 +63,8 @@ func writebackValidators() map[string]grpcserver.Validator {
 				v = append(v, rpcerr.FieldViolation{Field: "users", Description: "name at least one user"})
 			case n > MaxCheckUsers:
 				v = append(v, rpcerr.FieldViolation{Field: "users", Description: fmt.Sprintf("has %d entries; at most %d per call", n, MaxCheckUsers)})
+			case n > MaxCheckUsersFull && r.GetView() != directoryv1.VerdictView_VERDICT_VIEW_BASIC:
+				v = append(v, rpcerr.FieldViolation{Field: "users", Description: fmt.Sprintf("has %d entries; at most %d with the full view, %d with view VERDICT_VIEW_BASIC", n, MaxCheckUsersFull, MaxCheckUsers)})
 			default:
 				for i, u := range r.GetUsers() {
 					field := fmt.Sprintf("users[%d]", i)
@@ -72,6 +77,9 @@ func writebackValidators() map[string]grpcserver.Validator {
 						break // enough to show what is wrong
 					}
 				}
+			}
+			if view := r.GetView(); view < 0 || view > directoryv1.VerdictView_VERDICT_VIEW_BASIC {
+				v = append(v, rpcerr.FieldViolation{Field: "view", Description: fmt.Sprintf("unknown view %d", view)})
 			}
 			return violations(v)
 		},
@@ -369,9 +377,14 @@ func (s *Service) CheckUsers(ctx context.Context, req *directoryv1.CheckUsersReq
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
+	basic := req.GetView() == directoryv1.VerdictView_VERDICT_VIEW_BASIC
 	tr := newTracer(eng, p)
 	for i, u := range checks {
-		if u != nil {
+		switch {
+		case u == nil:
+		case basic:
+			results[i].Check = basicUserCheck(userCheckProto(u, nil))
+		default:
 			results[i].Check = userCheckProto(u, tr.sources(ctx, u))
 		}
 	}

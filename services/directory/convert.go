@@ -165,6 +165,17 @@ func userCheckProto(u *writeback.UserCheck, sources []string) *directoryv1.UserC
 	return out
 }
 
+// basicUserCheck trims c to the basic view: decisions without ACE text, reasons without details.
+func basicUserCheck(c *directoryv1.UserCheck) *directoryv1.UserCheck {
+	for _, v := range c.Rights {
+		v.RightName, v.Ace, v.Source, v.Description = "", "", "", ""
+	}
+	for _, r := range c.Reasons {
+		r.Ace, r.Detail = "", ""
+	}
+	return c
+}
+
 func coverageProto(c *writeback.Coverage, p *writeback.Principal, failing []*directoryv1.UserCheck) *directoryv1.Coverage {
 	out := &directoryv1.Coverage{
 		Scope:          c.Scope,

@@ -145,6 +145,62 @@ func (Decision) EnumDescriptor() ([]byte, []int) {
 	return file_hybridkit_directory_v1_directory_proto_rawDescGZIP(), []int{1}
 }
 
+// VerdictView says how much of each user's verdict CheckUsers returns: the full view of 10,000
+// users would not fit in one response.
+type VerdictView int32
+
+const (
+	// Unspecified: the full view.
+	VerdictView_VERDICT_VIEW_UNSPECIFIED VerdictView = 0
+	// Every field: each deciding ACE as SDDL with its index, source and description, and the reasons
+	// with their details. At most 2,000 users per call.
+	VerdictView_VERDICT_VIEW_FULL VerdictView = 1
+	// The decisions only: each verdict's right, decision, ACE index and inherited flag, and the
+	// reasons by code and right. At most 10,000 users per call.
+	VerdictView_VERDICT_VIEW_BASIC VerdictView = 2
+)
+
+// Enum value maps for VerdictView.
+var (
+	VerdictView_name = map[int32]string{
+		0: "VERDICT_VIEW_UNSPECIFIED",
+		1: "VERDICT_VIEW_FULL",
+		2: "VERDICT_VIEW_BASIC",
+	}
+	VerdictView_value = map[string]int32{
+		"VERDICT_VIEW_UNSPECIFIED": 0,
+		"VERDICT_VIEW_FULL":        1,
+		"VERDICT_VIEW_BASIC":       2,
+	}
+)
+
+func (x VerdictView) Enum() *VerdictView {
+	p := new(VerdictView)
+	*p = x
+	return p
+}
+
+func (x VerdictView) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (VerdictView) Descriptor() protoreflect.EnumDescriptor {
+	return file_hybridkit_directory_v1_directory_proto_enumTypes[2].Descriptor()
+}
+
+func (VerdictView) Type() protoreflect.EnumType {
+	return &file_hybridkit_directory_v1_directory_proto_enumTypes[2]
+}
+
+func (x VerdictView) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use VerdictView.Descriptor instead.
+func (VerdictView) EnumDescriptor() ([]byte, []int) {
+	return file_hybridkit_directory_v1_directory_proto_rawDescGZIP(), []int{2}
+}
+
 // LookupStatus says whether a user name resolved to one user.
 type LookupStatus int32
 
@@ -186,11 +242,11 @@ func (x LookupStatus) String() string {
 }
 
 func (LookupStatus) Descriptor() protoreflect.EnumDescriptor {
-	return file_hybridkit_directory_v1_directory_proto_enumTypes[2].Descriptor()
+	return file_hybridkit_directory_v1_directory_proto_enumTypes[3].Descriptor()
 }
 
 func (LookupStatus) Type() protoreflect.EnumType {
-	return &file_hybridkit_directory_v1_directory_proto_enumTypes[2]
+	return &file_hybridkit_directory_v1_directory_proto_enumTypes[3]
 }
 
 func (x LookupStatus) Number() protoreflect.EnumNumber {
@@ -199,7 +255,7 @@ func (x LookupStatus) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use LookupStatus.Descriptor instead.
 func (LookupStatus) EnumDescriptor() ([]byte, []int) {
-	return file_hybridkit_directory_v1_directory_proto_rawDescGZIP(), []int{2}
+	return file_hybridkit_directory_v1_directory_proto_rawDescGZIP(), []int{3}
 }
 
 // FailureReason says why password writeback fails (or may fail) for a user.
@@ -248,11 +304,11 @@ func (x FailureReason) String() string {
 }
 
 func (FailureReason) Descriptor() protoreflect.EnumDescriptor {
-	return file_hybridkit_directory_v1_directory_proto_enumTypes[3].Descriptor()
+	return file_hybridkit_directory_v1_directory_proto_enumTypes[4].Descriptor()
 }
 
 func (FailureReason) Type() protoreflect.EnumType {
-	return &file_hybridkit_directory_v1_directory_proto_enumTypes[3]
+	return &file_hybridkit_directory_v1_directory_proto_enumTypes[4]
 }
 
 func (x FailureReason) Number() protoreflect.EnumNumber {
@@ -261,7 +317,7 @@ func (x FailureReason) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use FailureReason.Descriptor instead.
 func (FailureReason) EnumDescriptor() ([]byte, []int) {
-	return file_hybridkit_directory_v1_directory_proto_rawDescGZIP(), []int{3}
+	return file_hybridkit_directory_v1_directory_proto_rawDescGZIP(), []int{4}
 }
 
 // DecodeSecurityDescriptorRequest carries one descriptor.
@@ -1321,9 +1377,11 @@ type CheckUsersRequest struct {
 	// Connector account: DN, sAMAccountName, userPrincipalName or objectSid. Empty: the only
 	// --connector account of the service, else the only MSOL_ account.
 	Connector string `protobuf:"bytes,1,opt,name=connector,proto3" json:"connector,omitempty"`
-	// Users by DN, sAMAccountName (DOMAIN\name allowed), userPrincipalName or objectSid; at most
-	// 10,000.
-	Users         []string `protobuf:"bytes,2,rep,name=users,proto3" json:"users,omitempty"`
+	// Users by DN, sAMAccountName (DOMAIN\name allowed), userPrincipalName or objectSid: at most
+	// 2,000 with the full view, 10,000 with the basic one.
+	Users []string `protobuf:"bytes,2,rep,name=users,proto3" json:"users,omitempty"`
+	// How much of each verdict to return; unspecified means full.
+	View          VerdictView `protobuf:"varint,3,opt,name=view,proto3,enum=hybridkit.directory.v1.VerdictView" json:"view,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1370,6 +1428,13 @@ func (x *CheckUsersRequest) GetUsers() []string {
 		return x.Users
 	}
 	return nil
+}
+
+func (x *CheckUsersRequest) GetView() VerdictView {
+	if x != nil {
+		return x.View
+	}
+	return VerdictView_VERDICT_VIEW_UNSPECIFIED
 }
 
 // CheckUsersResponse has one result per user asked for, in the same order.
@@ -1719,7 +1784,7 @@ type GetCoverageRequest struct {
 	// Scope DN; every user below it (subtree) is evaluated. Empty: the first configured domain's
 	// root.
 	Scope string `protobuf:"bytes,2,opt,name=scope,proto3" json:"scope,omitempty"`
-	// Most failing users listed (0 means 100, at most 10,000). Counts cover every user.
+	// Most failing users listed (0 means 100, at most 2,000). Counts cover every user.
 	MaxListed     int32 `protobuf:"varint,3,opt,name=max_listed,json=maxListed,proto3" json:"max_listed,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2207,10 +2272,11 @@ const file_hybridkit_directory_v1_directory_proto_rawDesc = "" +
 	"\bunexpire\x18\x06 \x01(\v2\x1f.hybridkit.directory.v1.VerdictR\bunexpire\x12\x14\n" +
 	"\x05works\x18\a \x01(\bR\x05works\x12\x14\n" +
 	"\x05chain\x18\b \x03(\tR\x05chain\x12\x14\n" +
-	"\x05notes\x18\t \x03(\tR\x05notes\"G\n" +
+	"\x05notes\x18\t \x03(\tR\x05notes\"\x80\x01\n" +
 	"\x11CheckUsersRequest\x12\x1c\n" +
 	"\tconnector\x18\x01 \x01(\tR\tconnector\x12\x14\n" +
-	"\x05users\x18\x02 \x03(\tR\x05users\"\x98\x01\n" +
+	"\x05users\x18\x02 \x03(\tR\x05users\x127\n" +
+	"\x04view\x18\x03 \x01(\x0e2#.hybridkit.directory.v1.VerdictViewR\x04view\"\x98\x01\n" +
 	"\x12CheckUsersResponse\x12?\n" +
 	"\tconnector\x18\x01 \x01(\v2!.hybridkit.directory.v1.PrincipalR\tconnector\x12A\n" +
 	"\aresults\x18\x02 \x03(\v2'.hybridkit.directory.v1.UserCheckResultR\aresults\"\xb6\x01\n" +
@@ -2281,7 +2347,11 @@ const file_hybridkit_directory_v1_directory_proto_rawDesc = "" +
 	"\x14DECISION_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10DECISION_ALLOWED\x10\x01\x12\x13\n" +
 	"\x0fDECISION_DENIED\x10\x02\x12\x14\n" +
-	"\x10DECISION_MISSING\x10\x03*\x80\x01\n" +
+	"\x10DECISION_MISSING\x10\x03*Z\n" +
+	"\vVerdictView\x12\x1c\n" +
+	"\x18VERDICT_VIEW_UNSPECIFIED\x10\x00\x12\x15\n" +
+	"\x11VERDICT_VIEW_FULL\x10\x01\x12\x16\n" +
+	"\x12VERDICT_VIEW_BASIC\x10\x02*\x80\x01\n" +
 	"\fLookupStatus\x12\x1d\n" +
 	"\x19LOOKUP_STATUS_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13LOOKUP_STATUS_FOUND\x10\x01\x12\x1b\n" +
@@ -2315,84 +2385,86 @@ func file_hybridkit_directory_v1_directory_proto_rawDescGZIP() []byte {
 	return file_hybridkit_directory_v1_directory_proto_rawDescData
 }
 
-var file_hybridkit_directory_v1_directory_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
+var file_hybridkit_directory_v1_directory_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
 var file_hybridkit_directory_v1_directory_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_hybridkit_directory_v1_directory_proto_goTypes = []any{
 	(WritebackRight)(0),                      // 0: hybridkit.directory.v1.WritebackRight
 	(Decision)(0),                            // 1: hybridkit.directory.v1.Decision
-	(LookupStatus)(0),                        // 2: hybridkit.directory.v1.LookupStatus
-	(FailureReason)(0),                       // 3: hybridkit.directory.v1.FailureReason
-	(*DecodeSecurityDescriptorRequest)(nil),  // 4: hybridkit.directory.v1.DecodeSecurityDescriptorRequest
-	(*DecodeSecurityDescriptorResponse)(nil), // 5: hybridkit.directory.v1.DecodeSecurityDescriptorResponse
-	(*Trustee)(nil),                          // 6: hybridkit.directory.v1.Trustee
-	(*Ace)(nil),                              // 7: hybridkit.directory.v1.Ace
-	(*ListConnectorAccountsRequest)(nil),     // 8: hybridkit.directory.v1.ListConnectorAccountsRequest
-	(*ListConnectorAccountsResponse)(nil),    // 9: hybridkit.directory.v1.ListConnectorAccountsResponse
-	(*ConnectorAccount)(nil),                 // 10: hybridkit.directory.v1.ConnectorAccount
-	(*AuditScopeRequest)(nil),                // 11: hybridkit.directory.v1.AuditScopeRequest
-	(*AuditScopeResponse)(nil),               // 12: hybridkit.directory.v1.AuditScopeResponse
-	(*Principal)(nil),                        // 13: hybridkit.directory.v1.Principal
-	(*Verdict)(nil),                          // 14: hybridkit.directory.v1.Verdict
-	(*ScopeAudit)(nil),                       // 15: hybridkit.directory.v1.ScopeAudit
-	(*CheckUsersRequest)(nil),                // 16: hybridkit.directory.v1.CheckUsersRequest
-	(*CheckUsersResponse)(nil),               // 17: hybridkit.directory.v1.CheckUsersResponse
-	(*UserCheckResult)(nil),                  // 18: hybridkit.directory.v1.UserCheckResult
-	(*Reason)(nil),                           // 19: hybridkit.directory.v1.Reason
-	(*UserCheck)(nil),                        // 20: hybridkit.directory.v1.UserCheck
-	(*GetCoverageRequest)(nil),               // 21: hybridkit.directory.v1.GetCoverageRequest
-	(*GetCoverageResponse)(nil),              // 22: hybridkit.directory.v1.GetCoverageResponse
-	(*ReasonCount)(nil),                      // 23: hybridkit.directory.v1.ReasonCount
-	(*Coverage)(nil),                         // 24: hybridkit.directory.v1.Coverage
-	(*AdminSdHolderAudit)(nil),               // 25: hybridkit.directory.v1.AdminSdHolderAudit
-	(*durationpb.Duration)(nil),              // 26: google.protobuf.Duration
+	(VerdictView)(0),                         // 2: hybridkit.directory.v1.VerdictView
+	(LookupStatus)(0),                        // 3: hybridkit.directory.v1.LookupStatus
+	(FailureReason)(0),                       // 4: hybridkit.directory.v1.FailureReason
+	(*DecodeSecurityDescriptorRequest)(nil),  // 5: hybridkit.directory.v1.DecodeSecurityDescriptorRequest
+	(*DecodeSecurityDescriptorResponse)(nil), // 6: hybridkit.directory.v1.DecodeSecurityDescriptorResponse
+	(*Trustee)(nil),                          // 7: hybridkit.directory.v1.Trustee
+	(*Ace)(nil),                              // 8: hybridkit.directory.v1.Ace
+	(*ListConnectorAccountsRequest)(nil),     // 9: hybridkit.directory.v1.ListConnectorAccountsRequest
+	(*ListConnectorAccountsResponse)(nil),    // 10: hybridkit.directory.v1.ListConnectorAccountsResponse
+	(*ConnectorAccount)(nil),                 // 11: hybridkit.directory.v1.ConnectorAccount
+	(*AuditScopeRequest)(nil),                // 12: hybridkit.directory.v1.AuditScopeRequest
+	(*AuditScopeResponse)(nil),               // 13: hybridkit.directory.v1.AuditScopeResponse
+	(*Principal)(nil),                        // 14: hybridkit.directory.v1.Principal
+	(*Verdict)(nil),                          // 15: hybridkit.directory.v1.Verdict
+	(*ScopeAudit)(nil),                       // 16: hybridkit.directory.v1.ScopeAudit
+	(*CheckUsersRequest)(nil),                // 17: hybridkit.directory.v1.CheckUsersRequest
+	(*CheckUsersResponse)(nil),               // 18: hybridkit.directory.v1.CheckUsersResponse
+	(*UserCheckResult)(nil),                  // 19: hybridkit.directory.v1.UserCheckResult
+	(*Reason)(nil),                           // 20: hybridkit.directory.v1.Reason
+	(*UserCheck)(nil),                        // 21: hybridkit.directory.v1.UserCheck
+	(*GetCoverageRequest)(nil),               // 22: hybridkit.directory.v1.GetCoverageRequest
+	(*GetCoverageResponse)(nil),              // 23: hybridkit.directory.v1.GetCoverageResponse
+	(*ReasonCount)(nil),                      // 24: hybridkit.directory.v1.ReasonCount
+	(*Coverage)(nil),                         // 25: hybridkit.directory.v1.Coverage
+	(*AdminSdHolderAudit)(nil),               // 26: hybridkit.directory.v1.AdminSdHolderAudit
+	(*durationpb.Duration)(nil),              // 27: google.protobuf.Duration
 }
 var file_hybridkit_directory_v1_directory_proto_depIdxs = []int32{
-	6,  // 0: hybridkit.directory.v1.DecodeSecurityDescriptorResponse.owner:type_name -> hybridkit.directory.v1.Trustee
-	6,  // 1: hybridkit.directory.v1.DecodeSecurityDescriptorResponse.group:type_name -> hybridkit.directory.v1.Trustee
-	7,  // 2: hybridkit.directory.v1.DecodeSecurityDescriptorResponse.dacl:type_name -> hybridkit.directory.v1.Ace
-	7,  // 3: hybridkit.directory.v1.DecodeSecurityDescriptorResponse.sacl:type_name -> hybridkit.directory.v1.Ace
-	6,  // 4: hybridkit.directory.v1.Ace.trustee:type_name -> hybridkit.directory.v1.Trustee
-	10, // 5: hybridkit.directory.v1.ListConnectorAccountsResponse.connector_accounts:type_name -> hybridkit.directory.v1.ConnectorAccount
-	15, // 6: hybridkit.directory.v1.AuditScopeResponse.audit:type_name -> hybridkit.directory.v1.ScopeAudit
-	6,  // 7: hybridkit.directory.v1.Principal.groups:type_name -> hybridkit.directory.v1.Trustee
+	7,  // 0: hybridkit.directory.v1.DecodeSecurityDescriptorResponse.owner:type_name -> hybridkit.directory.v1.Trustee
+	7,  // 1: hybridkit.directory.v1.DecodeSecurityDescriptorResponse.group:type_name -> hybridkit.directory.v1.Trustee
+	8,  // 2: hybridkit.directory.v1.DecodeSecurityDescriptorResponse.dacl:type_name -> hybridkit.directory.v1.Ace
+	8,  // 3: hybridkit.directory.v1.DecodeSecurityDescriptorResponse.sacl:type_name -> hybridkit.directory.v1.Ace
+	7,  // 4: hybridkit.directory.v1.Ace.trustee:type_name -> hybridkit.directory.v1.Trustee
+	11, // 5: hybridkit.directory.v1.ListConnectorAccountsResponse.connector_accounts:type_name -> hybridkit.directory.v1.ConnectorAccount
+	16, // 6: hybridkit.directory.v1.AuditScopeResponse.audit:type_name -> hybridkit.directory.v1.ScopeAudit
+	7,  // 7: hybridkit.directory.v1.Principal.groups:type_name -> hybridkit.directory.v1.Trustee
 	0,  // 8: hybridkit.directory.v1.Verdict.right:type_name -> hybridkit.directory.v1.WritebackRight
 	1,  // 9: hybridkit.directory.v1.Verdict.decision:type_name -> hybridkit.directory.v1.Decision
-	13, // 10: hybridkit.directory.v1.ScopeAudit.connector:type_name -> hybridkit.directory.v1.Principal
-	14, // 11: hybridkit.directory.v1.ScopeAudit.rights:type_name -> hybridkit.directory.v1.Verdict
-	14, // 12: hybridkit.directory.v1.ScopeAudit.unexpire:type_name -> hybridkit.directory.v1.Verdict
-	13, // 13: hybridkit.directory.v1.CheckUsersResponse.connector:type_name -> hybridkit.directory.v1.Principal
-	18, // 14: hybridkit.directory.v1.CheckUsersResponse.results:type_name -> hybridkit.directory.v1.UserCheckResult
-	2,  // 15: hybridkit.directory.v1.UserCheckResult.status:type_name -> hybridkit.directory.v1.LookupStatus
-	20, // 16: hybridkit.directory.v1.UserCheckResult.check:type_name -> hybridkit.directory.v1.UserCheck
-	3,  // 17: hybridkit.directory.v1.Reason.code:type_name -> hybridkit.directory.v1.FailureReason
-	0,  // 18: hybridkit.directory.v1.Reason.right:type_name -> hybridkit.directory.v1.WritebackRight
-	14, // 19: hybridkit.directory.v1.UserCheck.rights:type_name -> hybridkit.directory.v1.Verdict
-	3,  // 20: hybridkit.directory.v1.UserCheck.cause:type_name -> hybridkit.directory.v1.FailureReason
-	19, // 21: hybridkit.directory.v1.UserCheck.reasons:type_name -> hybridkit.directory.v1.Reason
-	24, // 22: hybridkit.directory.v1.GetCoverageResponse.coverage:type_name -> hybridkit.directory.v1.Coverage
-	3,  // 23: hybridkit.directory.v1.ReasonCount.reason:type_name -> hybridkit.directory.v1.FailureReason
-	13, // 24: hybridkit.directory.v1.Coverage.connector:type_name -> hybridkit.directory.v1.Principal
-	23, // 25: hybridkit.directory.v1.Coverage.by_reason:type_name -> hybridkit.directory.v1.ReasonCount
-	20, // 26: hybridkit.directory.v1.Coverage.failing_users:type_name -> hybridkit.directory.v1.UserCheck
-	14, // 27: hybridkit.directory.v1.Coverage.unexpire:type_name -> hybridkit.directory.v1.Verdict
-	25, // 28: hybridkit.directory.v1.Coverage.admin_sd_holder:type_name -> hybridkit.directory.v1.AdminSdHolderAudit
-	26, // 29: hybridkit.directory.v1.Coverage.elapsed:type_name -> google.protobuf.Duration
-	14, // 30: hybridkit.directory.v1.AdminSdHolderAudit.rights:type_name -> hybridkit.directory.v1.Verdict
-	4,  // 31: hybridkit.directory.v1.DirectoryService.DecodeSecurityDescriptor:input_type -> hybridkit.directory.v1.DecodeSecurityDescriptorRequest
-	8,  // 32: hybridkit.directory.v1.DirectoryService.ListConnectorAccounts:input_type -> hybridkit.directory.v1.ListConnectorAccountsRequest
-	11, // 33: hybridkit.directory.v1.DirectoryService.AuditScope:input_type -> hybridkit.directory.v1.AuditScopeRequest
-	16, // 34: hybridkit.directory.v1.DirectoryService.CheckUsers:input_type -> hybridkit.directory.v1.CheckUsersRequest
-	21, // 35: hybridkit.directory.v1.DirectoryService.GetCoverage:input_type -> hybridkit.directory.v1.GetCoverageRequest
-	5,  // 36: hybridkit.directory.v1.DirectoryService.DecodeSecurityDescriptor:output_type -> hybridkit.directory.v1.DecodeSecurityDescriptorResponse
-	9,  // 37: hybridkit.directory.v1.DirectoryService.ListConnectorAccounts:output_type -> hybridkit.directory.v1.ListConnectorAccountsResponse
-	12, // 38: hybridkit.directory.v1.DirectoryService.AuditScope:output_type -> hybridkit.directory.v1.AuditScopeResponse
-	17, // 39: hybridkit.directory.v1.DirectoryService.CheckUsers:output_type -> hybridkit.directory.v1.CheckUsersResponse
-	22, // 40: hybridkit.directory.v1.DirectoryService.GetCoverage:output_type -> hybridkit.directory.v1.GetCoverageResponse
-	36, // [36:41] is the sub-list for method output_type
-	31, // [31:36] is the sub-list for method input_type
-	31, // [31:31] is the sub-list for extension type_name
-	31, // [31:31] is the sub-list for extension extendee
-	0,  // [0:31] is the sub-list for field type_name
+	14, // 10: hybridkit.directory.v1.ScopeAudit.connector:type_name -> hybridkit.directory.v1.Principal
+	15, // 11: hybridkit.directory.v1.ScopeAudit.rights:type_name -> hybridkit.directory.v1.Verdict
+	15, // 12: hybridkit.directory.v1.ScopeAudit.unexpire:type_name -> hybridkit.directory.v1.Verdict
+	2,  // 13: hybridkit.directory.v1.CheckUsersRequest.view:type_name -> hybridkit.directory.v1.VerdictView
+	14, // 14: hybridkit.directory.v1.CheckUsersResponse.connector:type_name -> hybridkit.directory.v1.Principal
+	19, // 15: hybridkit.directory.v1.CheckUsersResponse.results:type_name -> hybridkit.directory.v1.UserCheckResult
+	3,  // 16: hybridkit.directory.v1.UserCheckResult.status:type_name -> hybridkit.directory.v1.LookupStatus
+	21, // 17: hybridkit.directory.v1.UserCheckResult.check:type_name -> hybridkit.directory.v1.UserCheck
+	4,  // 18: hybridkit.directory.v1.Reason.code:type_name -> hybridkit.directory.v1.FailureReason
+	0,  // 19: hybridkit.directory.v1.Reason.right:type_name -> hybridkit.directory.v1.WritebackRight
+	15, // 20: hybridkit.directory.v1.UserCheck.rights:type_name -> hybridkit.directory.v1.Verdict
+	4,  // 21: hybridkit.directory.v1.UserCheck.cause:type_name -> hybridkit.directory.v1.FailureReason
+	20, // 22: hybridkit.directory.v1.UserCheck.reasons:type_name -> hybridkit.directory.v1.Reason
+	25, // 23: hybridkit.directory.v1.GetCoverageResponse.coverage:type_name -> hybridkit.directory.v1.Coverage
+	4,  // 24: hybridkit.directory.v1.ReasonCount.reason:type_name -> hybridkit.directory.v1.FailureReason
+	14, // 25: hybridkit.directory.v1.Coverage.connector:type_name -> hybridkit.directory.v1.Principal
+	24, // 26: hybridkit.directory.v1.Coverage.by_reason:type_name -> hybridkit.directory.v1.ReasonCount
+	21, // 27: hybridkit.directory.v1.Coverage.failing_users:type_name -> hybridkit.directory.v1.UserCheck
+	15, // 28: hybridkit.directory.v1.Coverage.unexpire:type_name -> hybridkit.directory.v1.Verdict
+	26, // 29: hybridkit.directory.v1.Coverage.admin_sd_holder:type_name -> hybridkit.directory.v1.AdminSdHolderAudit
+	27, // 30: hybridkit.directory.v1.Coverage.elapsed:type_name -> google.protobuf.Duration
+	15, // 31: hybridkit.directory.v1.AdminSdHolderAudit.rights:type_name -> hybridkit.directory.v1.Verdict
+	5,  // 32: hybridkit.directory.v1.DirectoryService.DecodeSecurityDescriptor:input_type -> hybridkit.directory.v1.DecodeSecurityDescriptorRequest
+	9,  // 33: hybridkit.directory.v1.DirectoryService.ListConnectorAccounts:input_type -> hybridkit.directory.v1.ListConnectorAccountsRequest
+	12, // 34: hybridkit.directory.v1.DirectoryService.AuditScope:input_type -> hybridkit.directory.v1.AuditScopeRequest
+	17, // 35: hybridkit.directory.v1.DirectoryService.CheckUsers:input_type -> hybridkit.directory.v1.CheckUsersRequest
+	22, // 36: hybridkit.directory.v1.DirectoryService.GetCoverage:input_type -> hybridkit.directory.v1.GetCoverageRequest
+	6,  // 37: hybridkit.directory.v1.DirectoryService.DecodeSecurityDescriptor:output_type -> hybridkit.directory.v1.DecodeSecurityDescriptorResponse
+	10, // 38: hybridkit.directory.v1.DirectoryService.ListConnectorAccounts:output_type -> hybridkit.directory.v1.ListConnectorAccountsResponse
+	13, // 39: hybridkit.directory.v1.DirectoryService.AuditScope:output_type -> hybridkit.directory.v1.AuditScopeResponse
+	18, // 40: hybridkit.directory.v1.DirectoryService.CheckUsers:output_type -> hybridkit.directory.v1.CheckUsersResponse
+	23, // 41: hybridkit.directory.v1.DirectoryService.GetCoverage:output_type -> hybridkit.directory.v1.GetCoverageResponse
+	37, // [37:42] is the sub-list for method output_type
+	32, // [32:37] is the sub-list for method input_type
+	32, // [32:32] is the sub-list for extension type_name
+	32, // [32:32] is the sub-list for extension extendee
+	0,  // [0:32] is the sub-list for field type_name
 }
 
 func init() { file_hybridkit_directory_v1_directory_proto_init() }
@@ -2410,7 +2482,7 @@ func file_hybridkit_directory_v1_directory_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_hybridkit_directory_v1_directory_proto_rawDesc), len(file_hybridkit_directory_v1_directory_proto_rawDesc)),
-			NumEnums:      4,
+			NumEnums:      5,
 			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   1,
