@@ -38,7 +38,8 @@ COMMAND is one of:
   accounts            the candidate connector accounts: MSOL_* and the --connector names
   audit [SCOPE]       the connector's rights on the users below SCOPE (a DN; default: the domain root)
   coverage [SCOPE]    every user below SCOPE: how many will fail and why; AdminSDHolder
-  check USER...       the connector's rights on each user (DN, sAMAccountName, UPN or objectSid)
+  check USER...       the connector's rights on each user (DN, sAMAccountName, UPN or objectSid;
+                      @FILE reads one a line; over 2,000 users, decisions only)
   decode SDDL|@FILE   decode a security descriptor given as SDDL, or a file (binary or SDDL)
   grant [SCOPE]       add the ACEs the connector needs at SCOPE (and the domain root; with
                       --adminsdholder on AdminSDHolder): a dry run showing the SDDL diff unless --apply
@@ -230,10 +231,17 @@ func (o *dirOpts) readCall() (*directoryCall, error) {
 			print: printCoverage,
 		}, nil
 	case "check":
-		if len(o.args) == 0 {
+		users, err := userArgs(o.args)
+		if err != nil {
+			return nil, err
+		}
+		if len(users) == 0 {
 			return nil, errors.New("directory check: name at least one USER")
 		}
-		req := &directoryv1.CheckUsersRequest{Connector: o.connector(), Users: o.args}
+		req := &directoryv1.CheckUsersRequest{Connector: o.connector(), Users: users}
+		if len(users) > directory.MaxCheckUsersFull {
+			req.View = directoryv1.VerdictView_VERDICT_VIEW_BASIC // decisions only: the full view is bounded
+		}
 		return &directoryCall{
 			method: directoryv1.DirectoryService_CheckUsers_FullMethodName, req: req,
 			call: func(ctx context.Context, s directoryv1.DirectoryServiceServer) (proto.Message, error) {
@@ -258,6 +266,27 @@ func (o *dirOpts) readCall() (*directoryCall, error) {
 		}, nil
 	}
 	return nil, fmt.Errorf("directory: unknown command %q", o.command)
+}
+
+// userArgs expands @FILE arguments (one user a line; blank lines and # comments skipped).
+func userArgs(args []string) ([]string, error) {
+	var out []string
+	for _, a := range args {
+		if !strings.HasPrefix(a, "@") {
+			out = append(out, a)
+			continue
+		}
+		b, err := os.ReadFile(a[1:])
+		if err != nil {
+			return nil, fmt.Errorf("directory check: %w", err)
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+				out = append(out, line)
+			}
+		}
+	}
+	return out, nil
 }
 
 // decodeSource fills req from an SDDL string or @FILE: a file of SDDL text, or of the binary
@@ -618,7 +647,14 @@ func printCheck(w io.Writer, m proto.Message, o *dirOpts) error {
 func printUserDetail(w io.Writer, c *directoryv1.UserCheck, verbose bool) {
 	fmt.Fprintf(w, "%s (%s): %s\n", c.GetSamAccountName(), c.GetDn(), reasonName(c.GetCause()))
 	for _, r := range c.GetReasons() {
-		fmt.Fprintf(w, "  - %s: %s\n", reasonName(r.GetCode()), r.GetDetail())
+		switch {
+		case r.GetDetail() != "":
+			fmt.Fprintf(w, "  - %s: %s\n", reasonName(r.GetCode()), r.GetDetail())
+		case r.GetRight() != directoryv1.WritebackRight_WRITEBACK_RIGHT_UNSPECIFIED: // the basic view
+			fmt.Fprintf(w, "  - %s: %s\n", reasonName(r.GetCode()), strings.ToLower(strings.TrimPrefix(r.GetRight().String(), "WRITEBACK_RIGHT_")))
+		default:
+			fmt.Fprintf(w, "  - %s\n", reasonName(r.GetCode()))
+		}
 	}
 	if verbose {
 		verdictTable(w, "  ", c.GetRights()...)

@@ -327,6 +327,28 @@ func TestDirectoryReadCommands(t *testing.T) {
 		}
 	})
 
+	t.Run("check @file, basic view", func(t *testing.T) {
+		t.Parallel()
+		file := filepath.Join(t.TempDir(), "users.txt")
+		lines := []string{"# every seeded user of OU=Staff, over and over"}
+		for i := 0; i < 2800; i++ {
+			lines = append(lines, []string{"alice.archer", "erin.evans", "", "grace.green"}[i%4])
+		}
+		if err := os.WriteFile(file, []byte(strings.Join(lines, "\n")), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out := mustRun(t, append([]string{"check", "@" + file, "-o", "json"}, d.args()...)...)
+		var resp directoryv1.CheckUsersResponse
+		if err := protojson.Unmarshal([]byte(out), &resp); err != nil {
+			t.Fatalf("%v in:\n%.500s", err, out)
+		}
+		r := resp.GetResults()
+		if len(r) != 2100 || r[0].GetUser() != "alice.archer" || !r[0].GetCheck().GetWorks() || r[0].GetCheck().GetRights()[0].GetAce() != "" ||
+			r[1].GetCheck().GetCause() != directoryv1.FailureReason_FAILURE_REASON_EXPLICIT_DENY || r[2].GetUser() != "grace.green" {
+			t.Errorf("%d results; first %v", len(r), r[:min(3, len(r))])
+		}
+	})
+
 	t.Run("remote", func(t *testing.T) {
 		t.Parallel()
 		st := grpctest.Store(t)
