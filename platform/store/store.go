@@ -15,6 +15,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	mathrand "math/rand/v2"
 	"time"
 )
 
@@ -139,7 +140,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 }
 
 func (s *Store) start(ctx context.Context) error {
-	if err := s.ping(ctx, "connect to"); err != nil {
+	if err := s.connect(ctx); err != nil {
 		return err
 	}
 	if err := s.migrate(ctx); err != nil {
@@ -151,6 +152,24 @@ func (s *Store) start(ctx context.Context) error {
 	}
 	s.tokenKey = key
 	return nil
+}
+
+// connect pings the database until it answers. A fresh SQLite file is switched to WAL by the
+// first connection; connections of several processes opening it at the same moment can deadlock
+// on that switch, which SQLite answers with SQLITE_BUSY at once instead of waiting, so those are
+// retried for a while.
+func (s *Store) connect(ctx context.Context) error {
+	for attempt := 1; ; attempt++ {
+		err := s.ping(ctx, "connect to")
+		if err == nil || s.dialect != dialectSQLite || !isBusy(err) || attempt == 100 {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(5+mathrand.IntN(20)) * time.Millisecond):
+		}
+	}
 }
 
 // Close closes the connection pools.
