@@ -5,6 +5,7 @@ package gateway
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -27,6 +28,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/hybridkit/hybridkit/platform/httpserve"
+	"github.com/hybridkit/hybridkit/platform/listen"
 	hkproto "github.com/hybridkit/hybridkit/proto"
 	directoryv1 "github.com/hybridkit/hybridkit/proto/gen/hybridkit/directory/v1"
 	identityv1 "github.com/hybridkit/hybridkit/proto/gen/hybridkit/identity/v1"
@@ -52,6 +54,15 @@ type Config struct {
 	MaxUploadBytes int64
 	// ShutdownTimeout bounds the drain of requests in flight.
 	ShutdownTimeout time.Duration
+	// TLSCertFile and TLSKeyFile, when set, serve HTTPS with this PEM certificate and key (read
+	// again when the files change).
+	TLSCertFile, TLSKeyFile string
+	// InsecureListen allows plain HTTP on an address other than loopback (for example behind a
+	// TLS-terminating proxy); without it the gateway refuses to start there.
+	InsecureListen bool
+	// CORSOrigins lists the browser origins allowed to call the API (comma-separated; "*" for any).
+	// Empty: no cross-origin access.
+	CORSOrigins string
 }
 
 // DefaultAddr is the gateway's default listen address.
@@ -71,6 +82,15 @@ func (c *Config) Flags(fs *flag.FlagSet, prefix string) {
 	fs.Int64Var(&c.MaxBodyBytes, prefix+"max-body-bytes", 1<<20, "largest JSON request body, in bytes")
 	fs.Int64Var(&c.MaxUploadBytes, prefix+"max-upload-bytes", 0, "largest raw log upload, in bytes (0: no limit)")
 	fs.DurationVar(&c.ShutdownTimeout, prefix+"shutdown-timeout", 15*time.Second, "longest drain of requests in flight")
+	fs.StringVar(&c.TLSCertFile, prefix+"tls-cert", "", "serve HTTPS with this PEM certificate (chain) file; reloaded when it changes")
+	fs.StringVar(&c.TLSKeyFile, prefix+"tls-key", "", "PEM private key of --"+prefix+"tls-cert")
+	fs.StringVar(&c.CORSOrigins, prefix+"cors-origins", "", "browser origins allowed to call the API, comma-separated (empty: none)")
+}
+
+// InsecureListenFlag registers --insecure-listen (the separate gateway binary's; `hybridkit serve`
+// has one for all its listeners).
+func (c *Config) InsecureListenFlag(fs *flag.FlagSet) {
+	fs.BoolVar(&c.InsecureListen, "insecure-listen", false, "allow plain HTTP on a non-loopback address (behind a TLS-terminating proxy)")
 }
 
 // Options are the gateway's configuration and dependencies.
@@ -129,6 +149,8 @@ func New(ctx context.Context, opts Options) (*Gateway, error) {
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.HTTPBodyMarshaler{Marshaler: marshaler}),
 		runtime.WithErrorHandler(g.errorHandler),
 		runtime.WithForwardResponseOption(fileResponse),
+		runtime.WithIncomingHeaderMatcher(incomingHeader),
+		runtime.WithOutgoingHeaderMatcher(outgoingHeader),
 	)
 	if err := identityv1.RegisterIdentityServiceHandler(ctx, g.mux, g.conns["identity"]); err != nil {
 		return nil, err
@@ -150,8 +172,14 @@ func New(ctx context.Context, opts Options) (*Gateway, error) {
 	root.HandleFunc("GET "+HealthzPath, g.healthz)
 	root.HandleFunc("GET "+OpenAPIPath, g.serveOpenAPI)
 	root.Handle("/", g.limitBody(g.mux))
-	g.handler = g.routeUploads(root)
+	g.handler = securityHeaders(cors(g.routeUploads(root), splitList(opts.CORSOrigins)), opts.TLSCertFile != "")
 	return g, nil
+}
+
+func defaultIncomingHeader(key string) (string, bool) { return runtime.DefaultHeaderMatcher(key) }
+
+func defaultOutgoingHeader(key string) (string, bool) {
+	return runtime.MetadataHeaderPrefix + key, true
 }
 
 // Handler returns the gateway's HTTP handler.
@@ -164,18 +192,40 @@ func (g *Gateway) Close() {
 	}
 }
 
-// Run serves the gateway until ctx ends.
+// Run serves the gateway until ctx ends. Without TLS it refuses an address other than loopback
+// unless InsecureListen is set.
 func Run(ctx context.Context, opts Options) error {
+	if (opts.TLSCertFile == "") != (opts.TLSKeyFile == "") {
+		return errors.New("gateway: give both a TLS certificate and its key, or neither")
+	}
+	if opts.Listener == nil && opts.TLSCertFile == "" {
+		if err := listen.CheckPlaintext("gateway", opts.Addr, opts.InsecureListen); err != nil {
+			return err
+		}
+	}
 	g, err := New(ctx, opts)
 	if err != nil {
 		return err
 	}
 	defer g.Close()
+	var tlsCfg *tls.Config
+	if opts.TLSCertFile != "" {
+		if tlsCfg, err = serverTLS(opts.TLSCertFile, opts.TLSKeyFile); err != nil {
+			return err
+		}
+	}
 	lis := opts.Listener
 	if lis == nil {
 		if lis, err = net.Listen("tcp", opts.Addr); err != nil {
 			return fmt.Errorf("gateway: listen on %s: %w", opts.Addr, err)
 		}
+	} else if tlsCfg == nil {
+		if err := listen.CheckPlaintext("gateway", lis.Addr().String(), opts.InsecureListen); err != nil {
+			return err
+		}
+	}
+	if tlsCfg != nil {
+		lis = tls.NewListener(lis, tlsCfg)
 	}
 	srv := &http.Server{
 		Handler:           g.Handler(),
@@ -187,7 +237,7 @@ func Run(ctx context.Context, opts Options) error {
 	if timeout <= 0 {
 		timeout = 15 * time.Second
 	}
-	opts.Logger.Info("gateway listening", "addr", lis.Addr().String())
+	opts.Logger.Info("gateway listening", "addr", lis.Addr().String(), "tls", tlsCfg != nil)
 	err = httpserve.Serve(ctx, srv, lis, timeout)
 	opts.Logger.Info("gateway stopped")
 	return err
@@ -213,9 +263,11 @@ func fileResponse(_ context.Context, w http.ResponseWriter, m proto.Message) err
 	return nil
 }
 
-// errorHandler writes google.rpc.Status JSON with the documented code→HTTP mapping, and 413 for a
-// body over the limit.
+// errorHandler writes google.rpc.Status JSON with the documented code→HTTP mapping (Unauthenticated
+// 401 with WWW-Authenticate, PermissionDenied 403, ResourceExhausted 429 with Retry-After), and
+// 413 for a body over the limit.
 func (g *Gateway) errorHandler(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
+	w = authHeaders(w, r, err)
 	var mbe *http.MaxBytesError
 	// Generated handlers report a tripped MaxBytesReader as InvalidArgument with this text.
 	if errors.As(err, &mbe) || (status.Code(err) == codes.InvalidArgument && status.Convert(err).Message() == "http: request body too large") {

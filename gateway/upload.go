@@ -69,6 +69,11 @@ func (g *Gateway) upload(w http.ResponseWriter, r *http.Request, mediaType strin
 	}
 	// A failed Send means the service ended the stream; its status comes from CloseAndRecv.
 	resp, err := stream.CloseAndRecv()
+	if md, herr := stream.Header(); herr == nil {
+		if id := md.Get("x-request-id"); len(id) == 1 {
+			w.Header().Set(requestIDHeader, id[0])
+		}
+	}
 	if err != nil {
 		g.writeError(w, r, err)
 		return

@@ -17,6 +17,7 @@ func main() {
 		Flags: func(fs *flag.FlagSet) {
 			cfg.Flags(fs, "")
 			cfg.UpstreamFlags(fs)
+			cfg.InsecureListenFlag(fs)
 		},
 		Run: func(ctx context.Context, rt *app.Runtime) error {
 			return gateway.Run(ctx, gateway.Options{Config: cfg, Logger: rt.Logger})
