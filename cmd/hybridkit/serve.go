@@ -11,19 +11,23 @@ import (
 	"github.com/hybridkit/hybridkit/gateway"
 	"github.com/hybridkit/hybridkit/platform/app"
 	"github.com/hybridkit/hybridkit/platform/grpcserver"
+	"github.com/hybridkit/hybridkit/platform/listen"
 	"github.com/hybridkit/hybridkit/services/directory"
 	"github.com/hybridkit/hybridkit/services/identity"
 	"github.com/hybridkit/hybridkit/services/tlsanalysis"
 )
 
 // serveProgram runs the three services, each on its own gRPC port, and the gateway in front of them
-// over real gRPC connections, in one process with one metrics listener.
+// over real gRPC connections, in one process with one metrics listener. The services authenticate
+// every call (the gateway forwards the Authorization header); --auth off is for loopback only.
 func serveProgram() app.Program {
 	var (
 		idCfg  identity.Config
 		dirCfg directory.Config
 		tlsCfg tlsanalysis.Config
 		gwCfg  gateway.Config
+		// insecure allows plaintext listeners on addresses other than loopback.
+		insecure bool
 	)
 	return app.Program{
 		Name:               "hybridkit serve",
@@ -34,8 +38,29 @@ func serveProgram() app.Program {
 			dirCfg.Flags(fs, "directory-")
 			tlsCfg.Flags(fs, "tlsanalysis-")
 			gwCfg.Flags(fs, "gateway-")
+			fs.BoolVar(&insecure, "insecure-listen", false, "allow plaintext (the gRPC ports; the gateway without --gateway-tls-cert) on addresses other than loopback")
 		},
 		Run: func(ctx context.Context, rt *app.Runtime) error {
+			if rt.Auth.Off() {
+				for _, addr := range []string{gwCfg.Addr, idCfg.Addr, dirCfg.Addr, tlsCfg.Addr} {
+					if !listen.Loopback(addr) {
+						return fmt.Errorf("authentication is off (--auth off): refusing to listen on %s; listen on loopback addresses only, or turn authentication on", addr)
+					}
+				}
+			}
+			// The gRPC ports have no TLS yet: like the gateway without a certificate, they stay on
+			// loopback unless told otherwise.
+			gwCfg.InsecureListen = insecure
+			for name, addr := range map[string]string{"identity": idCfg.Addr, "directory": dirCfg.Addr, "tlsanalysis": tlsCfg.Addr} {
+				if err := listen.CheckPlaintext(name, addr, insecure); err != nil {
+					return err
+				}
+			}
+			if gwCfg.TLSCertFile == "" {
+				if err := listen.CheckPlaintext("gateway", gwCfg.Addr, insecure); err != nil {
+					return err
+				}
+			}
 			// Listen on every port first: a port in use fails the start before anything serves.
 			var lis [3]net.Listener
 			for i, addr := range []string{idCfg.Addr, dirCfg.Addr, tlsCfg.Addr} {

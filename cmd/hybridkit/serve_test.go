@@ -19,6 +19,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
 	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
 
 	"github.com/hybridkit/hybridkit/services/identity/graphemu"
@@ -48,6 +49,9 @@ func freeAddrs(t *testing.T, n int) []string {
 
 type servedProcess struct {
 	gateway, identity, directory, tlsanalysis, metrics string
+	// store is the DSN of the process's store; reader and operator are API tokens in it, made
+	// with `hybridkit token create` before the start.
+	store, reader, operator string
 }
 
 // startServe runs `hybridkit serve` in-process, exactly as the binary does, and stops it at the end
@@ -55,11 +59,14 @@ type servedProcess struct {
 func startServe(t *testing.T, extra ...string) servedProcess {
 	t.Helper()
 	a := freeAddrs(t, 5)
-	p := servedProcess{gateway: a[0], identity: a[1], directory: a[2], tlsanalysis: a[3], metrics: a[4]}
+	p := servedProcess{gateway: a[0], identity: a[1], directory: a[2], tlsanalysis: a[3], metrics: a[4],
+		store: "sqlite:" + filepath.Join(t.TempDir(), "hybridkit.db")}
+	p.reader = newCLIToken(t, p.store, "serve test reader", "reader")
+	p.operator = newCLIToken(t, p.store, "serve test operator", "operator")
 	args := append([]string{"serve",
 		"--gateway-addr", p.gateway, "--identity-addr", p.identity, "--directory-addr", p.directory,
 		"--tlsanalysis-addr", p.tlsanalysis, "--metrics-addr", p.metrics,
-		"--store", "sqlite:" + filepath.Join(t.TempDir(), "hybridkit.db"),
+		"--store", p.store,
 		"--identity-shutdown-delay", "100ms", "--directory-shutdown-delay", "100ms", "--tlsanalysis-shutdown-delay", "100ms",
 	}, extra...)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -126,7 +133,26 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// httpDo sends a request without credentials and returns the status and the JSON answer.
 func httpDo(t *testing.T, method, url, contentType string, body io.Reader) (int, map[string]any) {
+	t.Helper()
+	return httpDoAs(t, "", method, url, contentType, body)
+}
+
+// httpDoAs is httpDo with Authorization: Bearer token (none when token is empty).
+func httpDoAs(t *testing.T, token, method, url, contentType string, body io.Reader) (int, map[string]any) {
+	t.Helper()
+	resp, raw := httpSend(t, token, method, url, contentType, body)
+	var out map[string]any
+	if err := json.Unmarshal(raw, &out); err != nil {
+		t.Fatalf("%s %s: answer is not JSON (%d): %s", method, url, resp.StatusCode, raw)
+	}
+	return resp.StatusCode, out
+}
+
+// httpSend sends a request, with Authorization: Bearer token unless token is empty, and returns the
+// response (body closed) and its body.
+func httpSend(t *testing.T, token, method, url, contentType string, body io.Reader) (*http.Response, []byte) {
 	t.Helper()
 	req, err := http.NewRequest(method, url, body)
 	if err != nil {
@@ -134,6 +160,9 @@ func httpDo(t *testing.T, method, url, contentType string, body io.Reader) (int,
 	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -144,11 +173,7 @@ func httpDo(t *testing.T, method, url, contentType string, body io.Reader) (int,
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out map[string]any
-	if err := json.Unmarshal(raw, &out); err != nil {
-		t.Fatalf("%s %s: answer is not JSON (%d): %s", method, url, resp.StatusCode, raw)
-	}
-	return resp.StatusCode, out
+	return resp, raw
 }
 
 // dig walks a JSON value by keys and array indexes.
@@ -227,7 +252,7 @@ func TestServeEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	code, up := httpDo(t, "POST", base+"/v1/analyses:upload?name=RECV2026112509-1.LOG", "application/octet-stream", bytes.NewReader(recv))
+	code, up := httpDoAs(t, p.reader, "POST", base+"/v1/analyses:upload?name=RECV2026112509-1.LOG", "application/octet-stream", bytes.NewReader(recv))
 	if code != 200 {
 		t.Fatalf("raw upload: %d %v", code, up)
 	}
@@ -252,7 +277,7 @@ func TestServeEndToEnd(t *testing.T) {
 		w.Write(b)
 	}
 	mw.Close()
-	code, up2 := httpDo(t, "POST", base+"/v1/analyses:upload?display_name=EX01", mw.FormDataContentType(), &mp)
+	code, up2 := httpDoAs(t, p.reader, "POST", base+"/v1/analyses:upload?display_name=EX01", mw.FormDataContentType(), &mp)
 	if code != 200 {
 		t.Fatalf("multipart upload: %d %v", code, up2)
 	}
@@ -266,48 +291,48 @@ func TestServeEndToEnd(t *testing.T) {
 
 	// Read back from the store through REST.
 	name := dig(first, "name").(string)
-	code, got := httpDo(t, "GET", base+"/v1/"+name, "", nil)
+	code, got := httpDoAs(t, p.reader, "GET", base+"/v1/"+name, "", nil)
 	if code != 200 || dig(got, "analysis", "name") != name || fmt.Sprint(totals(dig(got, "analysis"))) != fmt.Sprint(wantRecv) {
 		t.Errorf("get %s: %d %v", name, code, got)
 	}
 	if dig(got, "analysis", "remotes") == nil {
 		t.Error("the stored analysis lost its remote table")
 	}
-	code, list := httpDo(t, "GET", base+"/v1/analyses?page_size=1", "", nil)
+	code, list := httpDoAs(t, p.reader, "GET", base+"/v1/analyses?page_size=1", "", nil)
 	if code != 200 || dig(list, "analyses", 0, "name") != dig(second, "name") || dig(list, "next_page_token") == nil {
 		t.Errorf("list page 1: %d %v", code, list)
 	}
-	code, list2 := httpDo(t, "GET", base+"/v1/analyses?page_size=1&page_token="+dig(list, "next_page_token").(string), "", nil)
+	code, list2 := httpDoAs(t, p.reader, "GET", base+"/v1/analyses?page_size=1&page_token="+dig(list, "next_page_token").(string), "", nil)
 	if code != 200 || dig(list2, "analyses", 0, "name") != name {
 		t.Errorf("list page 2: %d %v", code, list2)
 	}
 
 	// Errors come back as google.rpc.Status JSON with the right HTTP code.
-	code, e := httpDo(t, "GET", base+"/v1/analyses/0123456789abcdef0123456789abcdef", "", nil)
+	code, e := httpDoAs(t, p.reader, "GET", base+"/v1/analyses/0123456789abcdef0123456789abcdef", "", nil)
 	if code != 404 || dig(e, "code") != float64(5) {
 		t.Errorf("missing analysis: %d %v", code, e)
 	}
-	code, e = httpDo(t, "GET", base+"/v1/analyses?page_size=-1", "", nil)
+	code, e = httpDoAs(t, p.reader, "GET", base+"/v1/analyses?page_size=-1", "", nil)
 	if code != 400 || dig(e, "code") != float64(3) || !strings.Contains(dig(e, "message").(string), "page_size") {
 		t.Errorf("bad page size: %d %v", code, e)
 	}
-	code, e = httpDo(t, "POST", base+"/v1/securityDescriptors:decode", "application/json", strings.NewReader(`{"sddl": `))
+	code, e = httpDoAs(t, p.reader, "POST", base+"/v1/securityDescriptors:decode", "application/json", strings.NewReader(`{"sddl": `))
 	if code != 400 || dig(e, "code") != float64(3) {
 		t.Errorf("malformed JSON: %d %v", code, e)
 	}
-	code, e = httpDo(t, "POST", base+"/v1/securityDescriptors:decode", "application/json", strings.NewReader(`{"sddl":"`+strings.Repeat("A", 2<<20)+`"}`))
+	code, e = httpDoAs(t, p.reader, "POST", base+"/v1/securityDescriptors:decode", "application/json", strings.NewReader(`{"sddl":"`+strings.Repeat("A", 2<<20)+`"}`))
 	if code != 413 || dig(e, "code") != float64(8) {
 		t.Errorf("oversized body: %d %v", code, e)
 	}
 
 	// REST → gateway → identity → Graph (emulated): the sample tenant has Entra ID P1 through EMS.
-	code, lic := httpDo(t, "GET", base+"/v1/checks/licences", "", nil)
+	code, lic := httpDoAs(t, p.reader, "GET", base+"/v1/checks/licences", "", nil)
 	if code != 200 || dig(lic, "report", "p1") != true || num(dig(lic, "report", "p1_seats", "enabled")) != 5 || dig(lic, "findings", 0, "id") != "licences.premium" {
 		t.Errorf("licences: %d %v", code, lic)
 	}
 
 	// REST → gateway → directory.
-	code, sd := httpDo(t, "POST", base+"/v1/securityDescriptors:decode", "application/json", strings.NewReader(
+	code, sd := httpDoAs(t, p.reader, "POST", base+"/v1/securityDescriptors:decode", "application/json", strings.NewReader(
 		`{"sddl":"O:DAG:DAD:PAI(OA;CIIO;CR;00299570-246d-11d0-a768-00aa006e0529;bf967aba-0de6-11d0-a285-00aa003049e2;AU)","domain_sid":"S-1-5-21-1-2-3"}`))
 	if code != 200 || dig(sd, "dacl_protected") != true || dig(sd, "dacl", 0, "trustee", "name") != "Authenticated Users" || dig(sd, "owner", "sid") != "S-1-5-21-1-2-3-512" {
 		t.Errorf("decode: %d %v", code, sd)
@@ -319,7 +344,7 @@ func TestServeEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cc.Close()
-	rc, err := reflectionpb.NewServerReflectionClient(cc).ServerReflectionInfo(context.Background())
+	rc, err := reflectionpb.NewServerReflectionClient(cc).ServerReflectionInfo(metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+p.reader))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -378,14 +403,14 @@ func TestServeServerSideAnalysisAndExport(t *testing.T) {
 	base := "http://" + p.gateway
 
 	// POST /v1/analyses starts an operation over server-side paths; poll it until done.
-	code, op := httpDo(t, "POST", base+"/v1/analyses", "application/json", strings.NewReader(`{"paths":["."],"display_name":"EX01 logs"}`))
+	code, op := httpDoAs(t, p.reader, "POST", base+"/v1/analyses", "application/json", strings.NewReader(`{"paths":["."],"display_name":"EX01 logs"}`))
 	if code != 200 || dig(op, "operation", "name") == nil {
 		t.Fatalf("create: %d %v", code, op)
 	}
 	opName := dig(op, "operation", "name").(string)
 	var done map[string]any
 	for deadline := time.Now().Add(20 * time.Second); ; {
-		_, done = httpDo(t, "GET", base+"/v1/"+opName, "", nil)
+		_, done = httpDoAs(t, p.reader, "GET", base+"/v1/"+opName, "", nil)
 		if dig(done, "operation", "done") == true {
 			break
 		}
@@ -400,7 +425,7 @@ func TestServeServerSideAnalysisAndExport(t *testing.T) {
 	}
 
 	// Paths outside the roots are refused with what is wrong.
-	code, e := httpDo(t, "POST", base+"/v1/analyses", "application/json", strings.NewReader(`{"paths":["../../../../etc"]}`))
+	code, e := httpDoAs(t, p.reader, "POST", base+"/v1/analyses", "application/json", strings.NewReader(`{"paths":["../../../../etc"]}`))
 	if code != 400 || !strings.Contains(dig(e, "message").(string), "paths") {
 		t.Errorf("escape attempt: %d %v", code, e)
 	}
@@ -410,12 +435,7 @@ func TestServeServerSideAnalysisAndExport(t *testing.T) {
 		{"", "text/html", ".html", "EX01 logs"},
 		{"?format=csv&table=connectors", "text/csv", "-connectors.csv", "Outbound to Internet"},
 	} {
-		resp, err := http.Get(base + "/v1/" + name + ":export" + tc.query)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		resp, body := httpSend(t, p.reader, "GET", base+"/v1/"+name+":export"+tc.query, "", nil)
 		if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), tc.ctype) ||
 			!strings.Contains(resp.Header.Get("Content-Disposition"), tc.ext) || !strings.Contains(string(body), tc.contains) {
 			t.Errorf("export %q: %d %q %q\n%.300s", tc.query, resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("Content-Disposition"), body)

@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/hybridkit/hybridkit/platform/auth"
 	tlsanalysisv1 "github.com/hybridkit/hybridkit/proto/gen/hybridkit/tlsanalysis/v1"
 	"github.com/hybridkit/hybridkit/services/tlsanalysis"
 	"github.com/hybridkit/hybridkit/services/tlsanalysis/analysis"
@@ -27,7 +28,7 @@ const tlsUsage = `Usage: hybridkit tls analyze [flags] PATH...
 
 Analyses Exchange SMTP protocol logs (files, folders, .gz, .zip) for the TLS versions mail flows
 negotiate. Without --server the analysis runs here; with it the files are uploaded to a running
-tlsanalysis service (gRPC address) and the result is stored there.
+tlsanalysis service (gRPC address, with --token or HYBRIDKIT_TOKEN) and the result is stored there.
 
 Flags:
 `
@@ -40,6 +41,7 @@ func runTLS(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs := flag.NewFlagSet("hybridkit tls analyze", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	server := fs.String("server", "", "tlsanalysis gRPC address (e.g. 127.0.0.1:50053); empty: analyse here")
+	token := fs.String("token", "", "API token or OIDC access token for --server (default: $HYBRIDKIT_TOKEN)")
 	format := fs.String("o", "table", "output: table, json, csv or html")
 	table := fs.String("table", "remotes", "table for -o csv: "+strings.Join(report.Tables(), ", "))
 	outPath := fs.String("out", "", "write the output to this file instead of standard output")
@@ -74,7 +76,10 @@ func runTLS(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if *server == "" {
 		an, err = analyseLocal(ctx, roots, abs, bar)
 	} else {
-		an, err = analyseRemote(ctx, *server, *display, files, bar)
+		if *token == "" {
+			*token = os.Getenv("HYBRIDKIT_TOKEN")
+		}
+		an, err = analyseRemote(ctx, *server, *token, *display, files, bar)
 	}
 	bar.finish()
 	if err != nil {
@@ -166,12 +171,13 @@ func analyseLocal(ctx context.Context, roots, paths []string, bar *progressBar) 
 	return tlsanalysis.ToProto(res), nil
 }
 
-func analyseRemote(ctx context.Context, server, display string, files []localFile, bar *progressBar) (*tlsanalysisv1.Analysis, error) {
+func analyseRemote(ctx context.Context, server, token, display string, files []localFile, bar *progressBar) (*tlsanalysisv1.Analysis, error) {
 	cc, err := grpc.NewClient(server, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		return nil, err
 	}
 	defer cc.Close()
+	ctx = auth.OutgoingBearer(ctx, token)
 	stream, err := tlsanalysisv1.NewTlsAnalysisServiceClient(cc).UploadLogs(ctx)
 	if err != nil {
 		return nil, err

@@ -7,6 +7,9 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 func runCLI(t *testing.T, args ...string) (string, string, error) {
@@ -70,7 +73,11 @@ func TestTLSAnalyzeErrors(t *testing.T) {
 
 func TestTLSAnalyzeThroughServer(t *testing.T) {
 	p := startServe(t)
-	out, stderr, err := runCLI(t, "tls", "analyze", "-server", p.tlsanalysis, "-o", "json", "-name", "uploaded by CLI", fixtures)
+	// Without a token the service refuses the upload.
+	if _, _, err := runCLI(t, "tls", "analyze", "-server", p.tlsanalysis, "-o", "json", fixtures); status.Code(err) != codes.Unauthenticated {
+		t.Fatalf("upload without a token: %v, want Unauthenticated", err)
+	}
+	out, stderr, err := runCLI(t, "tls", "analyze", "-server", p.tlsanalysis, "-token", p.reader, "-o", "json", "-name", "uploaded by CLI", fixtures)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
 	}
@@ -82,8 +89,14 @@ func TestTLSAnalyzeThroughServer(t *testing.T) {
 	if !strings.HasPrefix(name, "analyses/") || totals(an)["DIRECTION_RECEIVE/legacy"] != 2 {
 		t.Fatalf("remote analysis %v", an)
 	}
+	// The token can come from the environment too.
+	t.Setenv("HYBRIDKIT_TOKEN", p.reader)
+	if _, stderr, err := runCLI(t, "tls", "analyze", "-server", p.tlsanalysis, "-o", "json", fixtures+"RECV2026112509-1.LOG"); err != nil {
+		t.Errorf("token from HYBRIDKIT_TOKEN: %v\n%s", err, stderr)
+	}
+
 	// It is stored on the server: REST finds it, and exports it as HTML.
-	code, got := httpDo(t, "GET", "http://"+p.gateway+"/v1/"+name, "", nil)
+	code, got := httpDoAs(t, p.reader, "GET", "http://"+p.gateway+"/v1/"+name, "", nil)
 	if code != 200 || dig(got, "analysis", "display_name") != "uploaded by CLI" {
 		t.Errorf("stored analysis: %d %v", code, got)
 	}

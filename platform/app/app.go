@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/hybridkit/hybridkit/platform/auth"
 	"github.com/hybridkit/hybridkit/platform/config"
 	"github.com/hybridkit/hybridkit/platform/grpcserver"
 	"github.com/hybridkit/hybridkit/platform/logging"
@@ -25,7 +26,7 @@ import (
 	"github.com/hybridkit/hybridkit/platform/store"
 )
 
-// Runtime is what a program's Run receives: the shared logger and metrics.
+// Runtime is what a program's Run receives: the shared logger, metrics, store and authenticator.
 type Runtime struct {
 	Logger *slog.Logger
 	// Registry is the process's Prometheus registry, served on the metrics listener.
@@ -34,11 +35,19 @@ type Runtime struct {
 	GRPCMetrics *grpcprom.ServerMetrics
 	// Store is the state store, when the program asked for one.
 	Store *store.Store
+	// Auth authenticates, authorises and audits calls (API tokens in Store, OIDC); it comes with
+	// the store.
+	Auth *auth.Authenticator
 }
 
-// Deps returns the server dependencies a service's Run takes.
+// Deps returns the server dependencies a service's Run takes: with an authenticator, every call
+// but health checks needs a token and a role, and refusals and writes are audited.
 func (rt *Runtime) Deps() grpcserver.Deps {
-	return grpcserver.Deps{Logger: rt.Logger, Metrics: rt.GRPCMetrics}
+	d := grpcserver.Deps{Logger: rt.Logger, Metrics: rt.GRPCMetrics}
+	if rt.Auth != nil {
+		d.Authenticate, d.Audit, d.LoopbackOnly = rt.Auth.AuthFunc, rt.Auth, rt.Auth.Off()
+	}
+	return d
 }
 
 // Program describes one runnable program.
@@ -49,7 +58,8 @@ type Program struct {
 	DefaultMetricsAddr string
 	// Flags registers the program's own flags.
 	Flags func(fs *flag.FlagSet)
-	// Store asks for the --store flag and an open store in Runtime.
+	// Store asks for the --store flag and an open store in Runtime, and with it authentication
+	// (--auth, --oidc-*) and Runtime.Auth.
 	Store bool
 	// Run runs until ctx ends.
 	Run func(ctx context.Context, rt *Runtime) error
@@ -75,8 +85,10 @@ func (p Program) Execute(ctx context.Context, args []string, logOut io.Writer) e
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	metricsAddr := fs.String("metrics-addr", p.DefaultMetricsAddr, "Prometheus /metrics listen address (empty: off)")
 	var dsn string
+	var authCfg auth.Config
 	if p.Store {
 		fs.StringVar(&dsn, "store", "sqlite:hybridkit.db", "state store: sqlite:PATH, or postgres://... (keep the password in the environment: HYBRIDKIT_STORE)")
+		authCfg.Flags(fs)
 	}
 	if p.Flags != nil {
 		p.Flags(fs)
@@ -100,6 +112,15 @@ func (p Program) Execute(ctx context.Context, args []string, logOut io.Writer) e
 		}
 		defer st.Close()
 		rt.Store = st
+		a, err := auth.New(auth.Options{Mode: authCfg.Mode, Tokens: st, Audit: st, OIDC: authCfg.OIDC(), Logger: logger,
+			RateLimit: authCfg.RateLimit, RateBurst: authCfg.RateBurst})
+		if err != nil {
+			return err
+		}
+		if a.Off() {
+			logger.Warn("authentication is off (--auth off): every call runs as an anonymous operator; listeners are limited to loopback")
+		}
+		rt.Auth = a
 	}
 
 	ctx, cancel := context.WithCancel(ctx)

@@ -18,6 +18,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"google.golang.org/grpc/metadata"
 )
 
 // Role is what a principal may do. Roles are ordered: an operator may do whatever a reader may.
@@ -97,4 +99,13 @@ func NewContext(ctx context.Context, p Principal) context.Context {
 func FromContext(ctx context.Context) (Principal, bool) {
 	p, ok := ctx.Value(principalKey{}).(Principal)
 	return p, ok
+}
+
+// OutgoingBearer returns ctx with "authorization: Bearer token" in the outgoing gRPC metadata, for
+// clients of the services; an empty token leaves ctx as it is.
+func OutgoingBearer(ctx context.Context, token string) context.Context {
+	if token == "" {
+		return ctx
+	}
+	return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+token)
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
@@ -601,5 +602,44 @@ func TestRoles(t *testing.T) {
 	}
 	if !(auth.RoleNone < auth.RoleReader && auth.RoleReader < auth.RoleOperator) {
 		t.Error("roles are not ordered none < reader < operator")
+	}
+}
+
+func TestRateLimitPerToken(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	st := grpctest.Store(t)
+	clock := &fakeClock{t: time.Now()}
+	a := newAuth(t, auth.Options{Tokens: st, Policy: testPolicy(), RateLimit: 2, RateBurst: 2, Now: clock.Now})
+	cc := startPolicyServer(t, a, &sync.Map{})
+	first, _, _ := auth.CreateAPIToken(ctx, st, auth.NewToken{Name: "first", Role: auth.RoleReader}, clock.Now())
+	second, _, _ := auth.CreateAPIToken(ctx, st, auth.NewToken{Name: "second", Role: auth.RoleReader}, clock.Now())
+
+	for i := range 2 {
+		if _, err := callAs(ctx, cc, "Read", first, "x", nil); err != nil {
+			t.Fatalf("call %d within the burst: %v", i+1, err)
+		}
+	}
+	_, err := callAs(ctx, cc, "Read", first, "x", nil)
+	st2 := status.Convert(err)
+	if st2.Code() != codes.ResourceExhausted || !strings.Contains(st2.Message(), "rate limit") {
+		t.Fatalf("over the limit: %v", err)
+	}
+	var retry *errdetails.RetryInfo
+	for _, d := range st2.Details() {
+		if ri, ok := d.(*errdetails.RetryInfo); ok {
+			retry = ri
+		}
+	}
+	if retry == nil || retry.GetRetryDelay().AsDuration() != 500*time.Millisecond {
+		t.Errorf("RetryInfo = %v, want 500ms (2 calls per second)", retry)
+	}
+	// Another token has its own bucket; the first refills with time.
+	if _, err := callAs(ctx, cc, "Read", second, "x", nil); err != nil {
+		t.Errorf("another token: %v", err)
+	}
+	clock.Add(500 * time.Millisecond)
+	if _, err := callAs(ctx, cc, "Read", first, "x", nil); err != nil {
+		t.Errorf("after waiting: %v", err)
 	}
 }

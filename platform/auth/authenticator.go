@@ -40,6 +40,10 @@ type Config struct {
 	OIDCJWKSURL string
 	// OIDCReaderRoles and OIDCOperatorRoles are comma-separated app roles or scopes.
 	OIDCReaderRoles, OIDCOperatorRoles string
+	// RateLimit is the average number of calls per second one token may make (0: no limit);
+	// RateBurst how many it may make at once.
+	RateLimit float64
+	RateBurst int
 }
 
 // Flags registers the configuration's flags.
@@ -50,6 +54,8 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.OIDCJWKSURL, "oidc-jwks-url", "", "issuer keys URL (empty: jwks_uri from the issuer's discovery document)")
 	fs.StringVar(&c.OIDCReaderRoles, "oidc-reader-roles", "hybridkit.reader", "app roles or scopes (roles, scp, scope claims) that grant the reader role, comma-separated")
 	fs.StringVar(&c.OIDCOperatorRoles, "oidc-operator-roles", "hybridkit.operator", "app roles or scopes that grant the operator role, comma-separated")
+	fs.Float64Var(&c.RateLimit, "rate-limit", 100, "calls per second one token may make on average, per process (0: no limit); more get 429/ResourceExhausted")
+	fs.IntVar(&c.RateBurst, "rate-burst", 200, "calls one token may make at once before --rate-limit applies")
 }
 
 // Off reports whether authentication is turned off.
@@ -90,6 +96,9 @@ type Options struct {
 	Logger *slog.Logger
 	// HTTPClient fetches OIDC keys, unless OIDC has its own.
 	HTTPClient *http.Client
+	// RateLimit and RateBurst limit each principal's calls (see Config); 0 means no limit.
+	RateLimit float64
+	RateBurst int
 	// TokenCacheTTL is how long an API token's record is reused before it is read again, which
 	// bounds how long a revoked token keeps working in another process. Default 5s.
 	TokenCacheTTL time.Duration
@@ -114,6 +123,7 @@ type Authenticator struct {
 	log      *slog.Logger
 	now      func() time.Time
 	cacheTTL time.Duration
+	limiter  *limiter // nil: no limit
 
 	mu    sync.Mutex
 	cache map[string]*cachedToken
@@ -147,6 +157,12 @@ func New(opts Options) (*Authenticator, error) {
 	}
 	if a.cacheTTL <= 0 {
 		a.cacheTTL = 5 * time.Second
+	}
+	if opts.RateLimit < 0 || opts.RateBurst < 0 {
+		return nil, fmt.Errorf("auth: rate limit %g and burst %d must not be negative", opts.RateLimit, opts.RateBurst)
+	}
+	if !a.off {
+		a.limiter = newLimiter(opts.RateLimit, opts.RateBurst, a.now)
 	}
 	if opts.OIDC != nil {
 		cfg := *opts.OIDC
@@ -333,6 +349,11 @@ func (a *Authenticator) AuthFunc(ctx context.Context) (context.Context, error) {
 				}
 			}
 			return nil, err
+		}
+		if a.limiter != nil {
+			if wait, ok := a.limiter.allow(p.Actor()); !ok {
+				return nil, a.limiter.rateLimited(wait)
+			}
 		}
 	}
 	rule, ok := a.policy[method]

@@ -38,7 +38,7 @@ type OIDCConfig struct {
 	// HTTPClient fetches the discovery document and the keys; nil means a client with a 10s timeout.
 	HTTPClient *http.Client
 	// MinRefreshInterval is the least time between two fetches of the keys, so that tokens naming
-	// unknown keys cannot make hybridkit hammer the issuer. Default 10s.
+	// unknown keys cannot make hybridkit hammer the issuer. Default 1s.
 	MinRefreshInterval time.Duration
 	// KeysMaxAge is how long fetched keys are used before they are fetched again. Default 1h.
 	KeysMaxAge time.Duration
@@ -90,7 +90,7 @@ func NewOIDCVerifier(cfg OIDCConfig) (*OIDCVerifier, error) {
 		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
 	}
 	if cfg.MinRefreshInterval <= 0 {
-		cfg.MinRefreshInterval = 10 * time.Second
+		cfg.MinRefreshInterval = time.Second
 	}
 	if cfg.KeysMaxAge <= 0 {
 		cfg.KeysMaxAge = time.Hour

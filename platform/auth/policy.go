@@ -52,6 +52,10 @@ func DefaultPolicy() Policy {
 		identityService + "CheckSecureScore":          ruleRead,
 
 		directoryService + "DecodeSecurityDescriptor": ruleRead,
+		directoryService + "ListConnectorAccounts":    ruleRead,
+		directoryService + "AuditScope":               ruleRead,
+		directoryService + "CheckUsers":               ruleRead,
+		directoryService + "GetCoverage":              ruleRead,
 
 		tlsanalysisService + "UploadLogs":     ruleStore,
 		tlsanalysisService + "GetAnalysis":    ruleRead,

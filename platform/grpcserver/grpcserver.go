@@ -26,6 +26,7 @@ import (
 	"google.golang.org/grpc/reflection"
 	"google.golang.org/grpc/status"
 
+	"github.com/hybridkit/hybridkit/platform/listen"
 	"github.com/hybridkit/hybridkit/platform/rpcerr"
 )
 
@@ -72,6 +73,9 @@ type Deps struct {
 	Audit Auditor
 	// Listener, when set, is used instead of listening on Addr (tests use 127.0.0.1:0).
 	Listener net.Listener
+	// LoopbackOnly makes Run refuse to serve on an address that is not loopback; it is set when
+	// authentication is off.
+	LoopbackOnly bool
 }
 
 // Auditor records calls: it gets interceptors that run just outside authentication.
@@ -194,6 +198,10 @@ func (s *Server) Run(ctx context.Context) error {
 		if lis, err = net.Listen("tcp", s.opts.Addr); err != nil {
 			return fmt.Errorf("%s: listen on %s: %w", s.opts.Name, s.opts.Addr, err)
 		}
+	}
+	if addr := lis.Addr().String(); s.opts.LoopbackOnly && !listen.Loopback(addr) {
+		_ = lis.Close()
+		return fmt.Errorf("%s: authentication is off (--auth off): refusing to serve on %s; listen on a loopback address or turn authentication on", s.opts.Name, addr)
 	}
 	s.opts.Metrics.InitializeMetrics(s.grpc)
 	errc := make(chan error, 1)

@@ -242,3 +242,32 @@ func handledTotal(t *testing.T, g prometheus.Gatherer, method, code string) floa
 	t.Fatalf("no grpc_server_handled_total{grpc_method=%q,grpc_code=%q}", method, code)
 	return 0
 }
+
+func TestLoopbackOnly(t *testing.T) {
+	t.Parallel()
+	for addr, wantErr := range map[string]bool{"127.0.0.1:0": false, "0.0.0.0:0": true} {
+		lis, err := net.Listen("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv, err := New(Options{Name: "test", Deps: Deps{Logger: slog.New(slog.DiscardHandler), Listener: lis, LoopbackOnly: true}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- srv.Run(ctx) }()
+		if !wantErr {
+			cancel()
+		}
+		select {
+		case err := <-done:
+			if wantErr != (err != nil) || (wantErr && !strings.Contains(err.Error(), "--auth off")) {
+				t.Errorf("LoopbackOnly on %s: Run = %v, want error %v", addr, err, wantErr)
+			}
+		case <-time.After(10 * time.Second):
+			t.Errorf("LoopbackOnly on %s: Run did not return", addr)
+		}
+		cancel()
+	}
+}
