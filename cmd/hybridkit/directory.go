@@ -24,6 +24,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/hybridkit/hybridkit/platform/auth"
 	"github.com/hybridkit/hybridkit/platform/config"
 	"github.com/hybridkit/hybridkit/platform/store"
 	directoryv1 "github.com/hybridkit/hybridkit/proto/gen/hybridkit/directory/v1"
@@ -47,9 +48,10 @@ COMMAND is one of:
   restore BACKUP-ID   put back a DACL that grant, revoke or restore backed up (dry run unless --apply)
 
 accounts, audit, coverage, check and decode run on a directory service with --server (its gRPC
-address), else here with the same --ldap-* flags as the service. grant, revoke and restore only run
-here, with your own LDAP credentials: the service does not offer them over the network. --apply
-backs the descriptor up in --store first, writes the DACL alone, re-reads and verifies it.
+address; the token from --token or HYBRIDKIT_TOKEN), else here with the same --ldap-* flags as the
+service. grant, revoke and restore only run here, with your own LDAP credentials: the service does
+not offer them over the network. --apply backs the descriptor up in --store first, writes the DACL
+alone, re-reads and verifies it.
 
 The connector is the one --connector names, else the only MSOL_ account. Flags can also be set as
 HYBRIDKIT_<FLAG> environment variables (HYBRIDKIT_LDAP_PASSWORD, ...).
@@ -62,6 +64,7 @@ type dirOpts struct {
 	command   string
 	args      []string
 	server    string
+	token     string
 	format    string
 	verbose   bool
 	maxListed int
@@ -78,6 +81,7 @@ func runDirectory(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs := flag.NewFlagSet("hybridkit directory", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.server, "server", "", "directory service gRPC address (e.g. 127.0.0.1:50052); empty: work here over LDAP")
+	fs.StringVar(&o.token, "token", "", "API token or OIDC access token for --server (default: $HYBRIDKIT_TOKEN)")
 	fs.StringVar(&o.format, "o", "table", "output: table or json")
 	fs.BoolVar(&o.verbose, "v", false, "check, coverage: every verdict of every user listed, with its ACE")
 	fs.IntVar(&o.maxListed, "max-listed", 0, "coverage: most failing users listed (0: 100)")
@@ -328,6 +332,10 @@ func runDirectoryRead(ctx context.Context, o *dirOpts, stdout, stderr io.Writer)
 			return err
 		}
 		defer cc.Close()
+		if o.token == "" {
+			o.token = os.Getenv("HYBRIDKIT_TOKEN")
+		}
+		ctx = auth.OutgoingBearer(ctx, o.token)
 		svc = remoteDirectory{c: directoryv1.NewDirectoryServiceClient(cc)}
 	} else {
 		local, err := directory.NewFromConfig(ctx, o.cfg, nil, cliLogger(stderr))

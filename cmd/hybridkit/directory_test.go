@@ -18,6 +18,9 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/hybridkit/hybridkit/platform/grpcserver"
@@ -353,11 +356,22 @@ func TestDirectoryReadCommands(t *testing.T) {
 		t.Parallel()
 		st := grpctest.Store(t)
 		cfg := directory.Config{LDAP: directory.LDAPConfig{URL: d.url, CAFile: d.ca, ServerName: d.serverName, BindDN: d.bindDN, Password: secret.New(d.password)}}
-		addr := grpctest.Start(t, grpcserver.Deps{}, func(ctx context.Context, deps grpcserver.Deps) error {
+		// The service wants a bearer token; the CLI sends --token.
+		const token = "hk_test_directory-cli"
+		authenticate := func(ctx context.Context) (context.Context, error) {
+			if md, _ := metadata.FromIncomingContext(ctx); strings.Join(md.Get("authorization"), "") != "Bearer "+token {
+				return nil, status.Error(codes.Unauthenticated, "missing bearer token")
+			}
+			return ctx, nil
+		}
+		addr := grpctest.Start(t, grpcserver.Deps{Authenticate: authenticate}, func(ctx context.Context, deps grpcserver.Deps) error {
 			return directory.Run(ctx, directory.Options{Config: cfg, Deps: deps, Store: st})
 		})
+		if _, err := runDirectoryT(t, "accounts", "--server", addr); err == nil || !strings.Contains(err.Error(), "Unauthenticated") {
+			t.Errorf("without a token: %v", err)
+		}
 		// No --ldap-* flags: the service holds the credentials.
-		out := mustRun(t, "check", "--server", addr, "-o", "json", "alice.archer", "nobody.here")
+		out := mustRun(t, "check", "--server", addr, "--token", token, "-o", "json", "alice.archer", "nobody.here")
 		var resp directoryv1.CheckUsersResponse
 		if err := protojson.Unmarshal([]byte(out), &resp); err != nil {
 			t.Fatalf("%v in:\n%s", err, out)
@@ -365,10 +379,10 @@ func TestDirectoryReadCommands(t *testing.T) {
 		if r := resp.GetResults(); len(r) != 2 || !r[0].GetCheck().GetWorks() || r[1].GetStatus() != directoryv1.LookupStatus_LOOKUP_STATUS_NOT_FOUND {
 			t.Errorf("remote check: %v", r)
 		}
-		if out := mustRun(t, "audit", staff, "--server", addr); tableRow(out, "Reset password") == nil {
+		if out := mustRun(t, "audit", staff, "--server", addr, "--token", token); tableRow(out, "Reset password") == nil {
 			t.Errorf("remote audit:\n%s", out)
 		}
-		if _, err := runDirectoryT(t, "audit", "OU=Staff,DC=elsewhere,DC=test", "--server", addr); err == nil || !strings.Contains(err.Error(), "InvalidArgument") || !strings.Contains(err.Error(), d.baseDN) {
+		if _, err := runDirectoryT(t, "audit", "OU=Staff,DC=elsewhere,DC=test", "--server", addr, "--token", token); err == nil || !strings.Contains(err.Error(), "InvalidArgument") || !strings.Contains(err.Error(), d.baseDN) {
 			t.Errorf("remote audit outside the domain: %v", err)
 		}
 	})
