@@ -17,6 +17,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 
+	"github.com/hybridkit/hybridkit/platform/auth"
 	"github.com/hybridkit/hybridkit/platform/config"
 	identityv1 "github.com/hybridkit/hybridkit/proto/gen/hybridkit/identity/v1"
 	"github.com/hybridkit/hybridkit/services/identity"
@@ -129,6 +130,7 @@ func runIdentity(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs := flag.NewFlagSet("hybridkit identity", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	server := fs.String("server", "", "identity service gRPC address (e.g. 127.0.0.1:50051); empty: check here through Graph")
+	token := fs.String("token", "", "API token or OIDC access token for --server (also HYBRIDKIT_TOKEN)")
 	format := fs.String("o", "table", "output: table or json")
 	var f identityFlags
 	fs.IntVar(&f.days, "days", 0, "legacy: days of sign-ins (at most 30); score: days of history (at most 90); 0: 30")
@@ -171,6 +173,7 @@ func runIdentity(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			return err
 		}
 		defer cc.Close()
+		ctx = auth.OutgoingBearer(ctx, *token)
 		svc = remoteIdentity{c: identityv1.NewIdentityServiceClient(cc)}
 	} else {
 		logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))

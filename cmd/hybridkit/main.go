@@ -18,7 +18,9 @@ const usage = `hybridkit checks and fixes hybrid Microsoft 365 estates.
 Usage:
   hybridkit serve [flags]     run the identity, directory and tlsanalysis services and the REST gateway
   hybridkit tls analyze PATH  analyse Exchange SMTP protocol logs for TLS versions (-h for flags)
+  hybridkit directory CMD     AD permissions for password writeback: accounts, audit, coverage, check, grant
   hybridkit identity CHECK    check the Entra ID tenant: licences, sync, sspr, admins, legacy, score
+  hybridkit token CMD         API tokens: create, list, revoke (shown once, stored hashed)
   hybridkit version           print the version
   hybridkit help              this text
 
@@ -47,8 +49,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	switch args[0] {
 	case "serve":
 		return serveProgram().Execute(ctx, args[1:], stderr)
+	case "directory":
+		return runDirectory(ctx, args[1:], stdout, stderr)
 	case "identity":
 		return runIdentity(ctx, args[1:], stdout, stderr)
+	case "token":
+		return runToken(ctx, args[1:], stdout, stderr)
 	case "tls":
 		return runTLS(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
