@@ -36,7 +36,7 @@ var (
 	// ruleStore: analyses that write only hybridkit's own store; audited.
 	ruleStore = Rule{Role: RoleReader, Write: true}
 	// ruleOperator: anything that writes outside hybridkit's own store, such as the directory
-	// service's grant, restore and revoke; audited. No such RPC is exposed yet.
+	// service's grant, restore and revoke; audited.
 	ruleOperator = Rule{Role: RoleOperator, Write: true}
 )
 
@@ -56,6 +56,11 @@ func DefaultPolicy() Policy {
 		directoryService + "AuditScope":               ruleRead,
 		directoryService + "CheckUsers":               ruleRead,
 		directoryService + "GetCoverage":              ruleRead,
+		directoryService + "GrantWriteback":           ruleOperator,
+		directoryService + "RevokeWriteback":          ruleOperator,
+		directoryService + "RestoreBackup":            ruleOperator,
+		directoryService + "ListBackups":              ruleRead,
+		directoryService + "GetBackup":                ruleRead,
 
 		tlsanalysisService + "UploadLogs":     ruleStore,
 		tlsanalysisService + "GetAnalysis":    ruleRead,

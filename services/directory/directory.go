@@ -160,6 +160,7 @@ type Options struct {
 func NewFromConfig(_ context.Context, cfg Config, st *store.Store, logger *slog.Logger) (*Service, error) {
 	s := NewService(logger)
 	s.ldapCfg = cfg.LDAP
+	s.store = st
 	if !cfg.LDAP.configured() {
 		return s, nil
 	}

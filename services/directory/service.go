@@ -8,6 +8,7 @@ import (
 
 	"github.com/hybridkit/hybridkit/platform/grpcserver"
 	"github.com/hybridkit/hybridkit/platform/rpcerr"
+	"github.com/hybridkit/hybridkit/platform/store"
 	directoryv1 "github.com/hybridkit/hybridkit/proto/gen/hybridkit/directory/v1"
 	"github.com/hybridkit/hybridkit/services/directory/secdesc"
 )
@@ -20,7 +21,8 @@ type Service struct {
 	directoryv1.UnimplementedDirectoryServiceServer
 	logger  *slog.Logger
 	ldapCfg LDAPConfig
-	dc      *dc // nil without a configured domain controller
+	dc      *dc          // nil without a configured domain controller
+	store   *store.Store // backups and audit records; nil: the change and backup RPCs answer FailedPrecondition
 }
 
 // NewService returns the service without a domain controller: DecodeSecurityDescriptor works, the
@@ -30,6 +32,7 @@ func NewService(logger *slog.Logger) *Service { return &Service{logger: logger} 
 // Validators returns the request checks the validation interceptor runs.
 func (s *Service) Validators() map[string]grpcserver.Validator {
 	v := writebackValidators()
+	changeValidators(v)
 	v[directoryv1.DirectoryService_DecodeSecurityDescriptor_FullMethodName] = validateDecode
 	return v
 }

@@ -11,6 +11,7 @@ import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	durationpb "google.golang.org/protobuf/types/known/durationpb"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -2181,11 +2182,941 @@ func (x *AdminSdHolderAudit) GetGrantAces() []string {
 	return nil
 }
 
+// GrantWritebackRequest asks for the writeback rights of a connector at a scope.
+type GrantWritebackRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Connector account by DN, sAMAccountName, userPrincipalName or objectSid; empty: the default one.
+	Connector string `protobuf:"bytes,1,opt,name=connector,proto3" json:"connector,omitempty"`
+	// Domain root or OU DN whose users need the rights. Empty: no scope (admin_sd_holder alone).
+	Scope string `protobuf:"bytes,2,opt,name=scope,proto3" json:"scope,omitempty"`
+	// Also AdminSDHolder, whose DACL protected (adminCount=1) accounts get.
+	AdminSdHolder bool `protobuf:"varint,3,opt,name=admin_sd_holder,json=adminSdHolder,proto3" json:"admin_sd_holder,omitempty"`
+	// Rights to grant; empty means all of them.
+	Rights []WritebackRight `protobuf:"varint,4,rep,packed,name=rights,proto3,enum=hybridkit.directory.v1.WritebackRight" json:"rights,omitempty"`
+	// Add every ACE of the grant that is missing, even for rights held through other ACEs.
+	AllExplicit bool `protobuf:"varint,5,opt,name=all_explicit,json=allExplicit,proto3" json:"all_explicit,omitempty"`
+	// Make the change; false (the default) is a dry run that only reads.
+	Apply bool `protobuf:"varint,6,opt,name=apply,proto3" json:"apply,omitempty"`
+	// Why, recorded with the backups and the audit records.
+	Reason        string `protobuf:"bytes,7,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GrantWritebackRequest) Reset() {
+	*x = GrantWritebackRequest{}
+	mi := &file_hybridkit_directory_v1_directory_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GrantWritebackRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GrantWritebackRequest) ProtoMessage() {}
+
+func (x *GrantWritebackRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_directory_v1_directory_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GrantWritebackRequest.ProtoReflect.Descriptor instead.
+func (*GrantWritebackRequest) Descriptor() ([]byte, []int) {
+	return file_hybridkit_directory_v1_directory_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *GrantWritebackRequest) GetConnector() string {
+	if x != nil {
+		return x.Connector
+	}
+	return ""
+}
+
+func (x *GrantWritebackRequest) GetScope() string {
+	if x != nil {
+		return x.Scope
+	}
+	return ""
+}
+
+func (x *GrantWritebackRequest) GetAdminSdHolder() bool {
+	if x != nil {
+		return x.AdminSdHolder
+	}
+	return false
+}
+
+func (x *GrantWritebackRequest) GetRights() []WritebackRight {
+	if x != nil {
+		return x.Rights
+	}
+	return nil
+}
+
+func (x *GrantWritebackRequest) GetAllExplicit() bool {
+	if x != nil {
+		return x.AllExplicit
+	}
+	return false
+}
+
+func (x *GrantWritebackRequest) GetApply() bool {
+	if x != nil {
+		return x.Apply
+	}
+	return false
+}
+
+func (x *GrantWritebackRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// GrantWritebackResponse is what the grant did, or would do.
+type GrantWritebackResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// True when nothing was written (apply was false).
+	DryRun bool `protobuf:"varint,1,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
+	// The objects involved, in the order they were handled.
+	Objects []*ObjectChange `protobuf:"bytes,2,rep,name=objects,proto3" json:"objects,omitempty"`
+	// The connector account the rights are for.
+	Connector     *Principal `protobuf:"bytes,3,opt,name=connector,proto3" json:"connector,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GrantWritebackResponse) Reset() {
+	*x = GrantWritebackResponse{}
+	mi := &file_hybridkit_directory_v1_directory_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GrantWritebackResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GrantWritebackResponse) ProtoMessage() {}
+
+func (x *GrantWritebackResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_directory_v1_directory_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GrantWritebackResponse.ProtoReflect.Descriptor instead.
+func (*GrantWritebackResponse) Descriptor() ([]byte, []int) {
+	return file_hybridkit_directory_v1_directory_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *GrantWritebackResponse) GetDryRun() bool {
+	if x != nil {
+		return x.DryRun
+	}
+	return false
+}
+
+func (x *GrantWritebackResponse) GetObjects() []*ObjectChange {
+	if x != nil {
+		return x.Objects
+	}
+	return nil
+}
+
+func (x *GrantWritebackResponse) GetConnector() *Principal {
+	if x != nil {
+		return x.Connector
+	}
+	return nil
+}
+
+// RevokeWritebackRequest asks to remove the ACEs a grant adds.
+type RevokeWritebackRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Connector account by DN, sAMAccountName, userPrincipalName or objectSid; empty: the default one.
+	Connector string `protobuf:"bytes,1,opt,name=connector,proto3" json:"connector,omitempty"`
+	// Domain root or OU DN the grant was made at. Empty: no scope (admin_sd_holder alone).
+	Scope string `protobuf:"bytes,2,opt,name=scope,proto3" json:"scope,omitempty"`
+	// Also AdminSDHolder.
+	AdminSdHolder bool `protobuf:"varint,3,opt,name=admin_sd_holder,json=adminSdHolder,proto3" json:"admin_sd_holder,omitempty"`
+	// Rights whose ACEs to remove; empty means all of them.
+	Rights []WritebackRight `protobuf:"varint,4,rep,packed,name=rights,proto3,enum=hybridkit.directory.v1.WritebackRight" json:"rights,omitempty"`
+	// Accepted for symmetry with GrantWritebackRequest; revoke removes every ACE of the grant found.
+	AllExplicit bool `protobuf:"varint,5,opt,name=all_explicit,json=allExplicit,proto3" json:"all_explicit,omitempty"`
+	// Make the change; false (the default) is a dry run that only reads.
+	Apply bool `protobuf:"varint,6,opt,name=apply,proto3" json:"apply,omitempty"`
+	// Why, recorded with the backups and the audit records.
+	Reason        string `protobuf:"bytes,7,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeWritebackRequest) Reset() {
+	*x = RevokeWritebackRequest{}
+	mi := &file_hybridkit_directory_v1_directory_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeWritebackRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeWritebackRequest) ProtoMessage() {}
+
+func (x *RevokeWritebackRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_directory_v1_directory_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeWritebackRequest.ProtoReflect.Descriptor instead.
+func (*RevokeWritebackRequest) Descriptor() ([]byte, []int) {
+	return file_hybridkit_directory_v1_directory_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *RevokeWritebackRequest) GetConnector() string {
+	if x != nil {
+		return x.Connector
+	}
+	return ""
+}
+
+func (x *RevokeWritebackRequest) GetScope() string {
+	if x != nil {
+		return x.Scope
+	}
+	return ""
+}
+
+func (x *RevokeWritebackRequest) GetAdminSdHolder() bool {
+	if x != nil {
+		return x.AdminSdHolder
+	}
+	return false
+}
+
+func (x *RevokeWritebackRequest) GetRights() []WritebackRight {
+	if x != nil {
+		return x.Rights
+	}
+	return nil
+}
+
+func (x *RevokeWritebackRequest) GetAllExplicit() bool {
+	if x != nil {
+		return x.AllExplicit
+	}
+	return false
+}
+
+func (x *RevokeWritebackRequest) GetApply() bool {
+	if x != nil {
+		return x.Apply
+	}
+	return false
+}
+
+func (x *RevokeWritebackRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// RevokeWritebackResponse is what the revoke did, or would do.
+type RevokeWritebackResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// True when nothing was written (apply was false).
+	DryRun bool `protobuf:"varint,1,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
+	// The objects involved, in the order they were handled.
+	Objects []*ObjectChange `protobuf:"bytes,2,rep,name=objects,proto3" json:"objects,omitempty"`
+	// The connector account the rights were for.
+	Connector     *Principal `protobuf:"bytes,3,opt,name=connector,proto3" json:"connector,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeWritebackResponse) Reset() {
+	*x = RevokeWritebackResponse{}
+	mi := &file_hybridkit_directory_v1_directory_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeWritebackResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeWritebackResponse) ProtoMessage() {}
+
+func (x *RevokeWritebackResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_directory_v1_directory_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeWritebackResponse.ProtoReflect.Descriptor instead.
+func (*RevokeWritebackResponse) Descriptor() ([]byte, []int) {
+	return file_hybridkit_directory_v1_directory_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *RevokeWritebackResponse) GetDryRun() bool {
+	if x != nil {
+		return x.DryRun
+	}
+	return false
+}
+
+func (x *RevokeWritebackResponse) GetObjects() []*ObjectChange {
+	if x != nil {
+		return x.Objects
+	}
+	return nil
+}
+
+func (x *RevokeWritebackResponse) GetConnector() *Principal {
+	if x != nil {
+		return x.Connector
+	}
+	return nil
+}
+
+// ObjectChange is the change of one object's DACL.
+type ObjectChange struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Distinguished name of the object.
+	Dn string `protobuf:"bytes,1,opt,name=dn,proto3" json:"dn,omitempty"`
+	// Explicit ACEs added, in SDDL.
+	AddedAces []string `protobuf:"bytes,2,rep,name=added_aces,json=addedAces,proto3" json:"added_aces,omitempty"`
+	// Explicit ACEs removed, in SDDL.
+	RemovedAces []string `protobuf:"bytes,3,rep,name=removed_aces,json=removedAces,proto3" json:"removed_aces,omitempty"`
+	// Descriptor as read (owner, group, DACL), in SDDL.
+	BeforeSddl string `protobuf:"bytes,4,opt,name=before_sddl,json=beforeSddl,proto3" json:"before_sddl,omitempty"`
+	// Descriptor as it is (or will be) after the change, in SDDL.
+	AfterSddl string `protobuf:"bytes,5,opt,name=after_sddl,json=afterSddl,proto3" json:"after_sddl,omitempty"`
+	// Unified diff of before and after, one ACE a line.
+	Diff string `protobuf:"bytes,6,opt,name=diff,proto3" json:"diff,omitempty"`
+	// True when the object needs nothing: it is not written and not backed up.
+	Unchanged bool `protobuf:"varint,7,opt,name=unchanged,proto3" json:"unchanged,omitempty"`
+	// What the change cannot fix or what to expect (SDProp must run for AdminSDHolder).
+	Notes []string `protobuf:"bytes,8,rep,name=notes,proto3" json:"notes,omitempty"`
+	// Backup of the descriptor taken before the write, backups/{id}; empty in a dry run.
+	Backup string `protobuf:"bytes,9,opt,name=backup,proto3" json:"backup,omitempty"`
+	// True when the domain controller accepted the new DACL.
+	Written bool `protobuf:"varint,10,opt,name=written,proto3" json:"written,omitempty"`
+	// True when re-reading showed every ACE expected and, for a grant, the rights allowed.
+	Verified bool `protobuf:"varint,11,opt,name=verified,proto3" json:"verified,omitempty"`
+	// ID of the audit record of the write.
+	AuditId       string `protobuf:"bytes,12,opt,name=audit_id,json=auditId,proto3" json:"audit_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ObjectChange) Reset() {
+	*x = ObjectChange{}
+	mi := &file_hybridkit_directory_v1_directory_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ObjectChange) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ObjectChange) ProtoMessage() {}
+
+func (x *ObjectChange) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_directory_v1_directory_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ObjectChange.ProtoReflect.Descriptor instead.
+func (*ObjectChange) Descriptor() ([]byte, []int) {
+	return file_hybridkit_directory_v1_directory_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *ObjectChange) GetDn() string {
+	if x != nil {
+		return x.Dn
+	}
+	return ""
+}
+
+func (x *ObjectChange) GetAddedAces() []string {
+	if x != nil {
+		return x.AddedAces
+	}
+	return nil
+}
+
+func (x *ObjectChange) GetRemovedAces() []string {
+	if x != nil {
+		return x.RemovedAces
+	}
+	return nil
+}
+
+func (x *ObjectChange) GetBeforeSddl() string {
+	if x != nil {
+		return x.BeforeSddl
+	}
+	return ""
+}
+
+func (x *ObjectChange) GetAfterSddl() string {
+	if x != nil {
+		return x.AfterSddl
+	}
+	return ""
+}
+
+func (x *ObjectChange) GetDiff() string {
+	if x != nil {
+		return x.Diff
+	}
+	return ""
+}
+
+func (x *ObjectChange) GetUnchanged() bool {
+	if x != nil {
+		return x.Unchanged
+	}
+	return false
+}
+
+func (x *ObjectChange) GetNotes() []string {
+	if x != nil {
+		return x.Notes
+	}
+	return nil
+}
+
+func (x *ObjectChange) GetBackup() string {
+	if x != nil {
+		return x.Backup
+	}
+	return ""
+}
+
+func (x *ObjectChange) GetWritten() bool {
+	if x != nil {
+		return x.Written
+	}
+	return false
+}
+
+func (x *ObjectChange) GetVerified() bool {
+	if x != nil {
+		return x.Verified
+	}
+	return false
+}
+
+func (x *ObjectChange) GetAuditId() string {
+	if x != nil {
+		return x.AuditId
+	}
+	return ""
+}
+
+// RestoreBackupRequest asks to put back the DACL of a backup.
+type RestoreBackupRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Resource name of the backup, backups/{id}.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Make the change; false (the default) is a dry run that only reads.
+	Apply bool `protobuf:"varint,2,opt,name=apply,proto3" json:"apply,omitempty"`
+	// Why, recorded with the backup of the current descriptor and the audit record.
+	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RestoreBackupRequest) Reset() {
+	*x = RestoreBackupRequest{}
+	mi := &file_hybridkit_directory_v1_directory_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RestoreBackupRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RestoreBackupRequest) ProtoMessage() {}
+
+func (x *RestoreBackupRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_directory_v1_directory_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RestoreBackupRequest.ProtoReflect.Descriptor instead.
+func (*RestoreBackupRequest) Descriptor() ([]byte, []int) {
+	return file_hybridkit_directory_v1_directory_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *RestoreBackupRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *RestoreBackupRequest) GetApply() bool {
+	if x != nil {
+		return x.Apply
+	}
+	return false
+}
+
+func (x *RestoreBackupRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// RestoreBackupResponse is what the restore did, or would do.
+type RestoreBackupResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// True when nothing was written (apply was false).
+	DryRun bool `protobuf:"varint,1,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
+	// The change of the backed-up object.
+	Object        *ObjectChange `protobuf:"bytes,2,opt,name=object,proto3" json:"object,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RestoreBackupResponse) Reset() {
+	*x = RestoreBackupResponse{}
+	mi := &file_hybridkit_directory_v1_directory_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RestoreBackupResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RestoreBackupResponse) ProtoMessage() {}
+
+func (x *RestoreBackupResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_directory_v1_directory_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RestoreBackupResponse.ProtoReflect.Descriptor instead.
+func (*RestoreBackupResponse) Descriptor() ([]byte, []int) {
+	return file_hybridkit_directory_v1_directory_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *RestoreBackupResponse) GetDryRun() bool {
+	if x != nil {
+		return x.DryRun
+	}
+	return false
+}
+
+func (x *RestoreBackupResponse) GetObject() *ObjectChange {
+	if x != nil {
+		return x.Object
+	}
+	return nil
+}
+
+// ListBackupsRequest pages through the descriptor backups.
+type ListBackupsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Most backups in one page (1 to 1000; 0 means 100).
+	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// Page token from a previous response's next_page_token (with the same dn).
+	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Only the backups of this object (compared case-insensitively), when set.
+	Dn            string `protobuf:"bytes,3,opt,name=dn,proto3" json:"dn,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListBackupsRequest) Reset() {
+	*x = ListBackupsRequest{}
+	mi := &file_hybridkit_directory_v1_directory_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListBackupsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListBackupsRequest) ProtoMessage() {}
+
+func (x *ListBackupsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_directory_v1_directory_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListBackupsRequest.ProtoReflect.Descriptor instead.
+func (*ListBackupsRequest) Descriptor() ([]byte, []int) {
+	return file_hybridkit_directory_v1_directory_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *ListBackupsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListBackupsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListBackupsRequest) GetDn() string {
+	if x != nil {
+		return x.Dn
+	}
+	return ""
+}
+
+// ListBackupsResponse is one page of backups, newest first.
+type ListBackupsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Backups, newest first.
+	Backups []*Backup `protobuf:"bytes,1,rep,name=backups,proto3" json:"backups,omitempty"`
+	// Token of the next page; empty on the last.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListBackupsResponse) Reset() {
+	*x = ListBackupsResponse{}
+	mi := &file_hybridkit_directory_v1_directory_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListBackupsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListBackupsResponse) ProtoMessage() {}
+
+func (x *ListBackupsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_directory_v1_directory_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListBackupsResponse.ProtoReflect.Descriptor instead.
+func (*ListBackupsResponse) Descriptor() ([]byte, []int) {
+	return file_hybridkit_directory_v1_directory_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *ListBackupsResponse) GetBackups() []*Backup {
+	if x != nil {
+		return x.Backups
+	}
+	return nil
+}
+
+func (x *ListBackupsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// GetBackupRequest names one backup.
+type GetBackupRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Resource name, backups/{id}.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetBackupRequest) Reset() {
+	*x = GetBackupRequest{}
+	mi := &file_hybridkit_directory_v1_directory_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetBackupRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetBackupRequest) ProtoMessage() {}
+
+func (x *GetBackupRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_directory_v1_directory_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetBackupRequest.ProtoReflect.Descriptor instead.
+func (*GetBackupRequest) Descriptor() ([]byte, []int) {
+	return file_hybridkit_directory_v1_directory_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *GetBackupRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// GetBackupResponse is one backup.
+type GetBackupResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The backup.
+	Backup        *Backup `protobuf:"bytes,1,opt,name=backup,proto3" json:"backup,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetBackupResponse) Reset() {
+	*x = GetBackupResponse{}
+	mi := &file_hybridkit_directory_v1_directory_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetBackupResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetBackupResponse) ProtoMessage() {}
+
+func (x *GetBackupResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_directory_v1_directory_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetBackupResponse.ProtoReflect.Descriptor instead.
+func (*GetBackupResponse) Descriptor() ([]byte, []int) {
+	return file_hybridkit_directory_v1_directory_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *GetBackupResponse) GetBackup() *Backup {
+	if x != nil {
+		return x.Backup
+	}
+	return nil
+}
+
+// Backup is a copy of an object's security descriptor taken before hybridkit changed it.
+type Backup struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Resource name, backups/{id}.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Distinguished name of the object.
+	Dn string `protobuf:"bytes,2,opt,name=dn,proto3" json:"dn,omitempty"`
+	// DNS name of its domain.
+	Domain string `protobuf:"bytes,3,opt,name=domain,proto3" json:"domain,omitempty"`
+	// Attribute backed up (nTSecurityDescriptor).
+	Attribute string `protobuf:"bytes,4,opt,name=attribute,proto3" json:"attribute,omitempty"`
+	// The attribute's value byte for byte (base64 in JSON).
+	Value []byte `protobuf:"bytes,5,opt,name=value,proto3" json:"value,omitempty"`
+	// The descriptor in SDDL.
+	Sddl string `protobuf:"bytes,6,opt,name=sddl,proto3" json:"sddl,omitempty"`
+	// Why it was taken.
+	Reason string `protobuf:"bytes,7,opt,name=reason,proto3" json:"reason,omitempty"`
+	// Run that took it, if any.
+	RunId string `protobuf:"bytes,8,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
+	// Who made the change: token:<id>, oidc:<sub> or the local user.
+	Actor string `protobuf:"bytes,9,opt,name=actor,proto3" json:"actor,omitempty"`
+	// When it was taken.
+	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Backup) Reset() {
+	*x = Backup{}
+	mi := &file_hybridkit_directory_v1_directory_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Backup) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Backup) ProtoMessage() {}
+
+func (x *Backup) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_directory_v1_directory_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Backup.ProtoReflect.Descriptor instead.
+func (*Backup) Descriptor() ([]byte, []int) {
+	return file_hybridkit_directory_v1_directory_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *Backup) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Backup) GetDn() string {
+	if x != nil {
+		return x.Dn
+	}
+	return ""
+}
+
+func (x *Backup) GetDomain() string {
+	if x != nil {
+		return x.Domain
+	}
+	return ""
+}
+
+func (x *Backup) GetAttribute() string {
+	if x != nil {
+		return x.Attribute
+	}
+	return ""
+}
+
+func (x *Backup) GetValue() []byte {
+	if x != nil {
+		return x.Value
+	}
+	return nil
+}
+
+func (x *Backup) GetSddl() string {
+	if x != nil {
+		return x.Sddl
+	}
+	return ""
+}
+
+func (x *Backup) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *Backup) GetRunId() string {
+	if x != nil {
+		return x.RunId
+	}
+	return ""
+}
+
+func (x *Backup) GetActor() string {
+	if x != nil {
+		return x.Actor
+	}
+	return ""
+}
+
+func (x *Backup) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
 var File_hybridkit_directory_v1_directory_proto protoreflect.FileDescriptor
 
 const file_hybridkit_directory_v1_directory_proto_rawDesc = "" +
 	"\n" +
-	"&hybridkit/directory/v1/directory.proto\x12\x16hybridkit.directory.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1egoogle/protobuf/duration.proto\"z\n" +
+	"&hybridkit/directory/v1/directory.proto\x12\x16hybridkit.directory.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"z\n" +
 	"\x1fDecodeSecurityDescriptorRequest\x12\x18\n" +
 	"\x06binary\x18\x01 \x01(\fH\x00R\x06binary\x12\x14\n" +
 	"\x04sddl\x18\x02 \x01(\tH\x00R\x04sddl\x12\x1d\n" +
@@ -2335,7 +3266,80 @@ const file_hybridkit_directory_v1_directory_proto_rawDesc = "" +
 	"\x05works\x18\x03 \x01(\bR\x05works\x12*\n" +
 	"\x11inherit_only_aces\x18\x04 \x03(\tR\x0finheritOnlyAces\x12\x1d\n" +
 	"\n" +
-	"grant_aces\x18\x05 \x03(\tR\tgrantAces*\xf1\x01\n" +
+	"grant_aces\x18\x05 \x03(\tR\tgrantAces\"\x84\x02\n" +
+	"\x15GrantWritebackRequest\x12\x1c\n" +
+	"\tconnector\x18\x01 \x01(\tR\tconnector\x12\x14\n" +
+	"\x05scope\x18\x02 \x01(\tR\x05scope\x12&\n" +
+	"\x0fadmin_sd_holder\x18\x03 \x01(\bR\radminSdHolder\x12>\n" +
+	"\x06rights\x18\x04 \x03(\x0e2&.hybridkit.directory.v1.WritebackRightR\x06rights\x12!\n" +
+	"\fall_explicit\x18\x05 \x01(\bR\vallExplicit\x12\x14\n" +
+	"\x05apply\x18\x06 \x01(\bR\x05apply\x12\x16\n" +
+	"\x06reason\x18\a \x01(\tR\x06reason\"\xb2\x01\n" +
+	"\x16GrantWritebackResponse\x12\x17\n" +
+	"\adry_run\x18\x01 \x01(\bR\x06dryRun\x12>\n" +
+	"\aobjects\x18\x02 \x03(\v2$.hybridkit.directory.v1.ObjectChangeR\aobjects\x12?\n" +
+	"\tconnector\x18\x03 \x01(\v2!.hybridkit.directory.v1.PrincipalR\tconnector\"\x85\x02\n" +
+	"\x16RevokeWritebackRequest\x12\x1c\n" +
+	"\tconnector\x18\x01 \x01(\tR\tconnector\x12\x14\n" +
+	"\x05scope\x18\x02 \x01(\tR\x05scope\x12&\n" +
+	"\x0fadmin_sd_holder\x18\x03 \x01(\bR\radminSdHolder\x12>\n" +
+	"\x06rights\x18\x04 \x03(\x0e2&.hybridkit.directory.v1.WritebackRightR\x06rights\x12!\n" +
+	"\fall_explicit\x18\x05 \x01(\bR\vallExplicit\x12\x14\n" +
+	"\x05apply\x18\x06 \x01(\bR\x05apply\x12\x16\n" +
+	"\x06reason\x18\a \x01(\tR\x06reason\"\xb3\x01\n" +
+	"\x17RevokeWritebackResponse\x12\x17\n" +
+	"\adry_run\x18\x01 \x01(\bR\x06dryRun\x12>\n" +
+	"\aobjects\x18\x02 \x03(\v2$.hybridkit.directory.v1.ObjectChangeR\aobjects\x12?\n" +
+	"\tconnector\x18\x03 \x01(\v2!.hybridkit.directory.v1.PrincipalR\tconnector\"\xd1\x02\n" +
+	"\fObjectChange\x12\x0e\n" +
+	"\x02dn\x18\x01 \x01(\tR\x02dn\x12\x1d\n" +
+	"\n" +
+	"added_aces\x18\x02 \x03(\tR\taddedAces\x12!\n" +
+	"\fremoved_aces\x18\x03 \x03(\tR\vremovedAces\x12\x1f\n" +
+	"\vbefore_sddl\x18\x04 \x01(\tR\n" +
+	"beforeSddl\x12\x1d\n" +
+	"\n" +
+	"after_sddl\x18\x05 \x01(\tR\tafterSddl\x12\x12\n" +
+	"\x04diff\x18\x06 \x01(\tR\x04diff\x12\x1c\n" +
+	"\tunchanged\x18\a \x01(\bR\tunchanged\x12\x14\n" +
+	"\x05notes\x18\b \x03(\tR\x05notes\x12\x16\n" +
+	"\x06backup\x18\t \x01(\tR\x06backup\x12\x18\n" +
+	"\awritten\x18\n" +
+	" \x01(\bR\awritten\x12\x1a\n" +
+	"\bverified\x18\v \x01(\bR\bverified\x12\x19\n" +
+	"\baudit_id\x18\f \x01(\tR\aauditId\"X\n" +
+	"\x14RestoreBackupRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
+	"\x05apply\x18\x02 \x01(\bR\x05apply\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"n\n" +
+	"\x15RestoreBackupResponse\x12\x17\n" +
+	"\adry_run\x18\x01 \x01(\bR\x06dryRun\x12<\n" +
+	"\x06object\x18\x02 \x01(\v2$.hybridkit.directory.v1.ObjectChangeR\x06object\"`\n" +
+	"\x12ListBackupsRequest\x12\x1b\n" +
+	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\x12\x0e\n" +
+	"\x02dn\x18\x03 \x01(\tR\x02dn\"w\n" +
+	"\x13ListBackupsResponse\x128\n" +
+	"\abackups\x18\x01 \x03(\v2\x1e.hybridkit.directory.v1.BackupR\abackups\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"&\n" +
+	"\x10GetBackupRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"K\n" +
+	"\x11GetBackupResponse\x126\n" +
+	"\x06backup\x18\x01 \x01(\v2\x1e.hybridkit.directory.v1.BackupR\x06backup\"\x8e\x02\n" +
+	"\x06Backup\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x0e\n" +
+	"\x02dn\x18\x02 \x01(\tR\x02dn\x12\x16\n" +
+	"\x06domain\x18\x03 \x01(\tR\x06domain\x12\x1c\n" +
+	"\tattribute\x18\x04 \x01(\tR\tattribute\x12\x14\n" +
+	"\x05value\x18\x05 \x01(\fR\x05value\x12\x12\n" +
+	"\x04sddl\x18\x06 \x01(\tR\x04sddl\x12\x16\n" +
+	"\x06reason\x18\a \x01(\tR\x06reason\x12\x15\n" +
+	"\x06run_id\x18\b \x01(\tR\x05runId\x12\x14\n" +
+	"\x05actor\x18\t \x01(\tR\x05actor\x12;\n" +
+	"\vcreate_time\x18\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime*\xf1\x01\n" +
 	"\x0eWritebackRight\x12\x1f\n" +
 	"\x1bWRITEBACK_RIGHT_UNSPECIFIED\x10\x00\x12\"\n" +
 	"\x1eWRITEBACK_RIGHT_RESET_PASSWORD\x10\x01\x12#\n" +
@@ -2362,7 +3366,7 @@ const file_hybridkit_directory_v1_directory_proto_rawDesc = "" +
 	"\x1eFAILURE_REASON_ADMIN_SD_HOLDER\x10\x01\x12 \n" +
 	"\x1cFAILURE_REASON_EXPLICIT_DENY\x10\x02\x12!\n" +
 	"\x1dFAILURE_REASON_PROTECTED_DACL\x10\x03\x12 \n" +
-	"\x1cFAILURE_REASON_MISSING_RIGHT\x10\x042\x95\x06\n" +
+	"\x1cFAILURE_REASON_MISSING_RIGHT\x10\x042\xd2\v\n" +
 	"\x10DirectoryService\x12\xb8\x01\n" +
 	"\x18DecodeSecurityDescriptor\x127.hybridkit.directory.v1.DecodeSecurityDescriptorRequest\x1a8.hybridkit.directory.v1.DecodeSecurityDescriptorResponse\")\x82\xd3\xe4\x93\x02#:\x01*\"\x1e/v1/securityDescriptors:decode\x12\xa3\x01\n" +
 	"\x15ListConnectorAccounts\x124.hybridkit.directory.v1.ListConnectorAccountsRequest\x1a5.hybridkit.directory.v1.ListConnectorAccountsResponse\"\x1d\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/connectorAccounts\x12\x88\x01\n" +
@@ -2370,7 +3374,12 @@ const file_hybridkit_directory_v1_directory_proto_rawDesc = "" +
 	"AuditScope\x12).hybridkit.directory.v1.AuditScopeRequest\x1a*.hybridkit.directory.v1.AuditScopeResponse\"#\x82\xd3\xe4\x93\x02\x1d:\x01*\"\x18/v1/writeback:auditScope\x12\x88\x01\n" +
 	"\n" +
 	"CheckUsers\x12).hybridkit.directory.v1.CheckUsersRequest\x1a*.hybridkit.directory.v1.CheckUsersResponse\"#\x82\xd3\xe4\x93\x02\x1d:\x01*\"\x18/v1/writeback:checkUsers\x12\x89\x01\n" +
-	"\vGetCoverage\x12*.hybridkit.directory.v1.GetCoverageRequest\x1a+.hybridkit.directory.v1.GetCoverageResponse\"!\x82\xd3\xe4\x93\x02\x1b:\x01*\"\x16/v1/writeback:coverageB\xf5\x01\n" +
+	"\vGetCoverage\x12*.hybridkit.directory.v1.GetCoverageRequest\x1a+.hybridkit.directory.v1.GetCoverageResponse\"!\x82\xd3\xe4\x93\x02\x1b:\x01*\"\x16/v1/writeback:coverage\x12\x8f\x01\n" +
+	"\x0eGrantWriteback\x12-.hybridkit.directory.v1.GrantWritebackRequest\x1a..hybridkit.directory.v1.GrantWritebackResponse\"\x1e\x82\xd3\xe4\x93\x02\x18:\x01*\"\x13/v1/writeback:grant\x12\x93\x01\n" +
+	"\x0fRevokeWriteback\x12..hybridkit.directory.v1.RevokeWritebackRequest\x1a/.hybridkit.directory.v1.RevokeWritebackResponse\"\x1f\x82\xd3\xe4\x93\x02\x19:\x01*\"\x14/v1/writeback:revoke\x12\x95\x01\n" +
+	"\rRestoreBackup\x12,.hybridkit.directory.v1.RestoreBackupRequest\x1a-.hybridkit.directory.v1.RestoreBackupResponse\"'\x82\xd3\xe4\x93\x02!:\x01*\"\x1c/v1/{name=backups/*}:restore\x12{\n" +
+	"\vListBackups\x12*.hybridkit.directory.v1.ListBackupsRequest\x1a+.hybridkit.directory.v1.ListBackupsResponse\"\x13\x82\xd3\xe4\x93\x02\r\x12\v/v1/backups\x12~\n" +
+	"\tGetBackup\x12(.hybridkit.directory.v1.GetBackupRequest\x1a).hybridkit.directory.v1.GetBackupResponse\"\x1c\x82\xd3\xe4\x93\x02\x16\x12\x14/v1/{name=backups/*}B\xf5\x01\n" +
 	"\x1acom.hybridkit.directory.v1B\x0eDirectoryProtoP\x01ZKgithub.com/hybridkit/hybridkit/proto/gen/hybridkit/directory/v1;directoryv1\xa2\x02\x03HDX\xaa\x02\x16Hybridkit.Directory.V1\xca\x02\x17Hybridkit\\Directory_\\V1\xe2\x02#Hybridkit\\Directory_\\V1\\GPBMetadata\xea\x02\x18Hybridkit::Directory::V1b\x06proto3"
 
 var (
@@ -2386,7 +3395,7 @@ func file_hybridkit_directory_v1_directory_proto_rawDescGZIP() []byte {
 }
 
 var file_hybridkit_directory_v1_directory_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_hybridkit_directory_v1_directory_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
+var file_hybridkit_directory_v1_directory_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
 var file_hybridkit_directory_v1_directory_proto_goTypes = []any{
 	(WritebackRight)(0),                      // 0: hybridkit.directory.v1.WritebackRight
 	(Decision)(0),                            // 1: hybridkit.directory.v1.Decision
@@ -2415,7 +3424,20 @@ var file_hybridkit_directory_v1_directory_proto_goTypes = []any{
 	(*ReasonCount)(nil),                      // 24: hybridkit.directory.v1.ReasonCount
 	(*Coverage)(nil),                         // 25: hybridkit.directory.v1.Coverage
 	(*AdminSdHolderAudit)(nil),               // 26: hybridkit.directory.v1.AdminSdHolderAudit
-	(*durationpb.Duration)(nil),              // 27: google.protobuf.Duration
+	(*GrantWritebackRequest)(nil),            // 27: hybridkit.directory.v1.GrantWritebackRequest
+	(*GrantWritebackResponse)(nil),           // 28: hybridkit.directory.v1.GrantWritebackResponse
+	(*RevokeWritebackRequest)(nil),           // 29: hybridkit.directory.v1.RevokeWritebackRequest
+	(*RevokeWritebackResponse)(nil),          // 30: hybridkit.directory.v1.RevokeWritebackResponse
+	(*ObjectChange)(nil),                     // 31: hybridkit.directory.v1.ObjectChange
+	(*RestoreBackupRequest)(nil),             // 32: hybridkit.directory.v1.RestoreBackupRequest
+	(*RestoreBackupResponse)(nil),            // 33: hybridkit.directory.v1.RestoreBackupResponse
+	(*ListBackupsRequest)(nil),               // 34: hybridkit.directory.v1.ListBackupsRequest
+	(*ListBackupsResponse)(nil),              // 35: hybridkit.directory.v1.ListBackupsResponse
+	(*GetBackupRequest)(nil),                 // 36: hybridkit.directory.v1.GetBackupRequest
+	(*GetBackupResponse)(nil),                // 37: hybridkit.directory.v1.GetBackupResponse
+	(*Backup)(nil),                           // 38: hybridkit.directory.v1.Backup
+	(*durationpb.Duration)(nil),              // 39: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),            // 40: google.protobuf.Timestamp
 }
 var file_hybridkit_directory_v1_directory_proto_depIdxs = []int32{
 	7,  // 0: hybridkit.directory.v1.DecodeSecurityDescriptorResponse.owner:type_name -> hybridkit.directory.v1.Trustee
@@ -2448,23 +3470,43 @@ var file_hybridkit_directory_v1_directory_proto_depIdxs = []int32{
 	21, // 27: hybridkit.directory.v1.Coverage.failing_users:type_name -> hybridkit.directory.v1.UserCheck
 	15, // 28: hybridkit.directory.v1.Coverage.unexpire:type_name -> hybridkit.directory.v1.Verdict
 	26, // 29: hybridkit.directory.v1.Coverage.admin_sd_holder:type_name -> hybridkit.directory.v1.AdminSdHolderAudit
-	27, // 30: hybridkit.directory.v1.Coverage.elapsed:type_name -> google.protobuf.Duration
+	39, // 30: hybridkit.directory.v1.Coverage.elapsed:type_name -> google.protobuf.Duration
 	15, // 31: hybridkit.directory.v1.AdminSdHolderAudit.rights:type_name -> hybridkit.directory.v1.Verdict
-	5,  // 32: hybridkit.directory.v1.DirectoryService.DecodeSecurityDescriptor:input_type -> hybridkit.directory.v1.DecodeSecurityDescriptorRequest
-	9,  // 33: hybridkit.directory.v1.DirectoryService.ListConnectorAccounts:input_type -> hybridkit.directory.v1.ListConnectorAccountsRequest
-	12, // 34: hybridkit.directory.v1.DirectoryService.AuditScope:input_type -> hybridkit.directory.v1.AuditScopeRequest
-	17, // 35: hybridkit.directory.v1.DirectoryService.CheckUsers:input_type -> hybridkit.directory.v1.CheckUsersRequest
-	22, // 36: hybridkit.directory.v1.DirectoryService.GetCoverage:input_type -> hybridkit.directory.v1.GetCoverageRequest
-	6,  // 37: hybridkit.directory.v1.DirectoryService.DecodeSecurityDescriptor:output_type -> hybridkit.directory.v1.DecodeSecurityDescriptorResponse
-	10, // 38: hybridkit.directory.v1.DirectoryService.ListConnectorAccounts:output_type -> hybridkit.directory.v1.ListConnectorAccountsResponse
-	13, // 39: hybridkit.directory.v1.DirectoryService.AuditScope:output_type -> hybridkit.directory.v1.AuditScopeResponse
-	18, // 40: hybridkit.directory.v1.DirectoryService.CheckUsers:output_type -> hybridkit.directory.v1.CheckUsersResponse
-	23, // 41: hybridkit.directory.v1.DirectoryService.GetCoverage:output_type -> hybridkit.directory.v1.GetCoverageResponse
-	37, // [37:42] is the sub-list for method output_type
-	32, // [32:37] is the sub-list for method input_type
-	32, // [32:32] is the sub-list for extension type_name
-	32, // [32:32] is the sub-list for extension extendee
-	0,  // [0:32] is the sub-list for field type_name
+	0,  // 32: hybridkit.directory.v1.GrantWritebackRequest.rights:type_name -> hybridkit.directory.v1.WritebackRight
+	31, // 33: hybridkit.directory.v1.GrantWritebackResponse.objects:type_name -> hybridkit.directory.v1.ObjectChange
+	14, // 34: hybridkit.directory.v1.GrantWritebackResponse.connector:type_name -> hybridkit.directory.v1.Principal
+	0,  // 35: hybridkit.directory.v1.RevokeWritebackRequest.rights:type_name -> hybridkit.directory.v1.WritebackRight
+	31, // 36: hybridkit.directory.v1.RevokeWritebackResponse.objects:type_name -> hybridkit.directory.v1.ObjectChange
+	14, // 37: hybridkit.directory.v1.RevokeWritebackResponse.connector:type_name -> hybridkit.directory.v1.Principal
+	31, // 38: hybridkit.directory.v1.RestoreBackupResponse.object:type_name -> hybridkit.directory.v1.ObjectChange
+	38, // 39: hybridkit.directory.v1.ListBackupsResponse.backups:type_name -> hybridkit.directory.v1.Backup
+	38, // 40: hybridkit.directory.v1.GetBackupResponse.backup:type_name -> hybridkit.directory.v1.Backup
+	40, // 41: hybridkit.directory.v1.Backup.create_time:type_name -> google.protobuf.Timestamp
+	5,  // 42: hybridkit.directory.v1.DirectoryService.DecodeSecurityDescriptor:input_type -> hybridkit.directory.v1.DecodeSecurityDescriptorRequest
+	9,  // 43: hybridkit.directory.v1.DirectoryService.ListConnectorAccounts:input_type -> hybridkit.directory.v1.ListConnectorAccountsRequest
+	12, // 44: hybridkit.directory.v1.DirectoryService.AuditScope:input_type -> hybridkit.directory.v1.AuditScopeRequest
+	17, // 45: hybridkit.directory.v1.DirectoryService.CheckUsers:input_type -> hybridkit.directory.v1.CheckUsersRequest
+	22, // 46: hybridkit.directory.v1.DirectoryService.GetCoverage:input_type -> hybridkit.directory.v1.GetCoverageRequest
+	27, // 47: hybridkit.directory.v1.DirectoryService.GrantWriteback:input_type -> hybridkit.directory.v1.GrantWritebackRequest
+	29, // 48: hybridkit.directory.v1.DirectoryService.RevokeWriteback:input_type -> hybridkit.directory.v1.RevokeWritebackRequest
+	32, // 49: hybridkit.directory.v1.DirectoryService.RestoreBackup:input_type -> hybridkit.directory.v1.RestoreBackupRequest
+	34, // 50: hybridkit.directory.v1.DirectoryService.ListBackups:input_type -> hybridkit.directory.v1.ListBackupsRequest
+	36, // 51: hybridkit.directory.v1.DirectoryService.GetBackup:input_type -> hybridkit.directory.v1.GetBackupRequest
+	6,  // 52: hybridkit.directory.v1.DirectoryService.DecodeSecurityDescriptor:output_type -> hybridkit.directory.v1.DecodeSecurityDescriptorResponse
+	10, // 53: hybridkit.directory.v1.DirectoryService.ListConnectorAccounts:output_type -> hybridkit.directory.v1.ListConnectorAccountsResponse
+	13, // 54: hybridkit.directory.v1.DirectoryService.AuditScope:output_type -> hybridkit.directory.v1.AuditScopeResponse
+	18, // 55: hybridkit.directory.v1.DirectoryService.CheckUsers:output_type -> hybridkit.directory.v1.CheckUsersResponse
+	23, // 56: hybridkit.directory.v1.DirectoryService.GetCoverage:output_type -> hybridkit.directory.v1.GetCoverageResponse
+	28, // 57: hybridkit.directory.v1.DirectoryService.GrantWriteback:output_type -> hybridkit.directory.v1.GrantWritebackResponse
+	30, // 58: hybridkit.directory.v1.DirectoryService.RevokeWriteback:output_type -> hybridkit.directory.v1.RevokeWritebackResponse
+	33, // 59: hybridkit.directory.v1.DirectoryService.RestoreBackup:output_type -> hybridkit.directory.v1.RestoreBackupResponse
+	35, // 60: hybridkit.directory.v1.DirectoryService.ListBackups:output_type -> hybridkit.directory.v1.ListBackupsResponse
+	37, // 61: hybridkit.directory.v1.DirectoryService.GetBackup:output_type -> hybridkit.directory.v1.GetBackupResponse
+	52, // [52:62] is the sub-list for method output_type
+	42, // [42:52] is the sub-list for method input_type
+	42, // [42:42] is the sub-list for extension type_name
+	42, // [42:42] is the sub-list for extension extendee
+	0,  // [0:42] is the sub-list for field type_name
 }
 
 func init() { file_hybridkit_directory_v1_directory_proto_init() }
@@ -2483,7 +3525,7 @@ func file_hybridkit_directory_v1_directory_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_hybridkit_directory_v1_directory_proto_rawDesc), len(file_hybridkit_directory_v1_directory_proto_rawDesc)),
 			NumEnums:      5,
-			NumMessages:   22,
+			NumMessages:   34,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -24,6 +24,11 @@ const (
 	DirectoryService_AuditScope_FullMethodName               = "/hybridkit.directory.v1.DirectoryService/AuditScope"
 	DirectoryService_CheckUsers_FullMethodName               = "/hybridkit.directory.v1.DirectoryService/CheckUsers"
 	DirectoryService_GetCoverage_FullMethodName              = "/hybridkit.directory.v1.DirectoryService/GetCoverage"
+	DirectoryService_GrantWriteback_FullMethodName           = "/hybridkit.directory.v1.DirectoryService/GrantWriteback"
+	DirectoryService_RevokeWriteback_FullMethodName          = "/hybridkit.directory.v1.DirectoryService/RevokeWriteback"
+	DirectoryService_RestoreBackup_FullMethodName            = "/hybridkit.directory.v1.DirectoryService/RestoreBackup"
+	DirectoryService_ListBackups_FullMethodName              = "/hybridkit.directory.v1.DirectoryService/ListBackups"
+	DirectoryService_GetBackup_FullMethodName                = "/hybridkit.directory.v1.DirectoryService/GetBackup"
 )
 
 // DirectoryServiceClient is the client API for DirectoryService service.
@@ -55,6 +60,26 @@ type DirectoryServiceClient interface {
 	// written back, the failing users and why, Unexpire Password on the domain root, and the
 	// AdminSDHolder DACL that protected accounts get.
 	GetCoverage(ctx context.Context, in *GetCoverageRequest, opts ...grpc.CallOption) (*GetCoverageResponse, error)
+	// GrantWriteback adds the ACEs the connector needs for password writeback at a scope (inherit-only
+	// ACEs for descendant users, and Unexpire Password on the domain root) and, if asked, on
+	// AdminSDHolder. A dry run unless apply is set: it reads only and returns the SDDL diff. With
+	// apply each changed object's descriptor is backed up first, the DACL alone is written, re-read
+	// and verified; an object that needs nothing is left alone, so a second grant changes nothing.
+	// Needs the operator role; every call is audited.
+	//
+	//	curl -H "Authorization: Bearer $TOKEN" -d '{"scope":"OU=Staff,DC=example,DC=com"}' http://127.0.0.1:8080/v1/writeback:grant
+	GrantWriteback(ctx context.Context, in *GrantWritebackRequest, opts ...grpc.CallOption) (*GrantWritebackResponse, error)
+	// RevokeWriteback removes exactly the ACEs GrantWriteback adds, with the same dry run, backup,
+	// verification and audit. Needs the operator role.
+	RevokeWriteback(ctx context.Context, in *RevokeWritebackRequest, opts ...grpc.CallOption) (*RevokeWritebackResponse, error)
+	// RestoreBackup puts back the DACL of a backup taken by a grant, revoke or restore (its explicit
+	// ACEs and protection; the DC recomputes the inherited ones), after backing up the current one.
+	// A dry run unless apply is set. Needs the operator role.
+	RestoreBackup(ctx context.Context, in *RestoreBackupRequest, opts ...grpc.CallOption) (*RestoreBackupResponse, error)
+	// ListBackups lists the descriptor backups in the store, newest first.
+	ListBackups(ctx context.Context, in *ListBackupsRequest, opts ...grpc.CallOption) (*ListBackupsResponse, error)
+	// GetBackup returns one descriptor backup.
+	GetBackup(ctx context.Context, in *GetBackupRequest, opts ...grpc.CallOption) (*GetBackupResponse, error)
 }
 
 type directoryServiceClient struct {
@@ -115,6 +140,56 @@ func (c *directoryServiceClient) GetCoverage(ctx context.Context, in *GetCoverag
 	return out, nil
 }
 
+func (c *directoryServiceClient) GrantWriteback(ctx context.Context, in *GrantWritebackRequest, opts ...grpc.CallOption) (*GrantWritebackResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GrantWritebackResponse)
+	err := c.cc.Invoke(ctx, DirectoryService_GrantWriteback_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *directoryServiceClient) RevokeWriteback(ctx context.Context, in *RevokeWritebackRequest, opts ...grpc.CallOption) (*RevokeWritebackResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RevokeWritebackResponse)
+	err := c.cc.Invoke(ctx, DirectoryService_RevokeWriteback_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *directoryServiceClient) RestoreBackup(ctx context.Context, in *RestoreBackupRequest, opts ...grpc.CallOption) (*RestoreBackupResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RestoreBackupResponse)
+	err := c.cc.Invoke(ctx, DirectoryService_RestoreBackup_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *directoryServiceClient) ListBackups(ctx context.Context, in *ListBackupsRequest, opts ...grpc.CallOption) (*ListBackupsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListBackupsResponse)
+	err := c.cc.Invoke(ctx, DirectoryService_ListBackups_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *directoryServiceClient) GetBackup(ctx context.Context, in *GetBackupRequest, opts ...grpc.CallOption) (*GetBackupResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetBackupResponse)
+	err := c.cc.Invoke(ctx, DirectoryService_GetBackup_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // DirectoryServiceServer is the server API for DirectoryService service.
 // All implementations must embed UnimplementedDirectoryServiceServer
 // for forward compatibility.
@@ -144,6 +219,26 @@ type DirectoryServiceServer interface {
 	// written back, the failing users and why, Unexpire Password on the domain root, and the
 	// AdminSDHolder DACL that protected accounts get.
 	GetCoverage(context.Context, *GetCoverageRequest) (*GetCoverageResponse, error)
+	// GrantWriteback adds the ACEs the connector needs for password writeback at a scope (inherit-only
+	// ACEs for descendant users, and Unexpire Password on the domain root) and, if asked, on
+	// AdminSDHolder. A dry run unless apply is set: it reads only and returns the SDDL diff. With
+	// apply each changed object's descriptor is backed up first, the DACL alone is written, re-read
+	// and verified; an object that needs nothing is left alone, so a second grant changes nothing.
+	// Needs the operator role; every call is audited.
+	//
+	//	curl -H "Authorization: Bearer $TOKEN" -d '{"scope":"OU=Staff,DC=example,DC=com"}' http://127.0.0.1:8080/v1/writeback:grant
+	GrantWriteback(context.Context, *GrantWritebackRequest) (*GrantWritebackResponse, error)
+	// RevokeWriteback removes exactly the ACEs GrantWriteback adds, with the same dry run, backup,
+	// verification and audit. Needs the operator role.
+	RevokeWriteback(context.Context, *RevokeWritebackRequest) (*RevokeWritebackResponse, error)
+	// RestoreBackup puts back the DACL of a backup taken by a grant, revoke or restore (its explicit
+	// ACEs and protection; the DC recomputes the inherited ones), after backing up the current one.
+	// A dry run unless apply is set. Needs the operator role.
+	RestoreBackup(context.Context, *RestoreBackupRequest) (*RestoreBackupResponse, error)
+	// ListBackups lists the descriptor backups in the store, newest first.
+	ListBackups(context.Context, *ListBackupsRequest) (*ListBackupsResponse, error)
+	// GetBackup returns one descriptor backup.
+	GetBackup(context.Context, *GetBackupRequest) (*GetBackupResponse, error)
 	mustEmbedUnimplementedDirectoryServiceServer()
 }
 
@@ -168,6 +263,21 @@ func (UnimplementedDirectoryServiceServer) CheckUsers(context.Context, *CheckUse
 }
 func (UnimplementedDirectoryServiceServer) GetCoverage(context.Context, *GetCoverageRequest) (*GetCoverageResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetCoverage not implemented")
+}
+func (UnimplementedDirectoryServiceServer) GrantWriteback(context.Context, *GrantWritebackRequest) (*GrantWritebackResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GrantWriteback not implemented")
+}
+func (UnimplementedDirectoryServiceServer) RevokeWriteback(context.Context, *RevokeWritebackRequest) (*RevokeWritebackResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RevokeWriteback not implemented")
+}
+func (UnimplementedDirectoryServiceServer) RestoreBackup(context.Context, *RestoreBackupRequest) (*RestoreBackupResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RestoreBackup not implemented")
+}
+func (UnimplementedDirectoryServiceServer) ListBackups(context.Context, *ListBackupsRequest) (*ListBackupsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListBackups not implemented")
+}
+func (UnimplementedDirectoryServiceServer) GetBackup(context.Context, *GetBackupRequest) (*GetBackupResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetBackup not implemented")
 }
 func (UnimplementedDirectoryServiceServer) mustEmbedUnimplementedDirectoryServiceServer() {}
 func (UnimplementedDirectoryServiceServer) testEmbeddedByValue()                          {}
@@ -280,6 +390,96 @@ func _DirectoryService_GetCoverage_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _DirectoryService_GrantWriteback_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GrantWritebackRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DirectoryServiceServer).GrantWriteback(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DirectoryService_GrantWriteback_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DirectoryServiceServer).GrantWriteback(ctx, req.(*GrantWritebackRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _DirectoryService_RevokeWriteback_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RevokeWritebackRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DirectoryServiceServer).RevokeWriteback(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DirectoryService_RevokeWriteback_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DirectoryServiceServer).RevokeWriteback(ctx, req.(*RevokeWritebackRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _DirectoryService_RestoreBackup_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RestoreBackupRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DirectoryServiceServer).RestoreBackup(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DirectoryService_RestoreBackup_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DirectoryServiceServer).RestoreBackup(ctx, req.(*RestoreBackupRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _DirectoryService_ListBackups_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListBackupsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DirectoryServiceServer).ListBackups(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DirectoryService_ListBackups_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DirectoryServiceServer).ListBackups(ctx, req.(*ListBackupsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _DirectoryService_GetBackup_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetBackupRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DirectoryServiceServer).GetBackup(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DirectoryService_GetBackup_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DirectoryServiceServer).GetBackup(ctx, req.(*GetBackupRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // DirectoryService_ServiceDesc is the grpc.ServiceDesc for DirectoryService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -306,6 +506,26 @@ var DirectoryService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetCoverage",
 			Handler:    _DirectoryService_GetCoverage_Handler,
+		},
+		{
+			MethodName: "GrantWriteback",
+			Handler:    _DirectoryService_GrantWriteback_Handler,
+		},
+		{
+			MethodName: "RevokeWriteback",
+			Handler:    _DirectoryService_RevokeWriteback_Handler,
+		},
+		{
+			MethodName: "RestoreBackup",
+			Handler:    _DirectoryService_RestoreBackup_Handler,
+		},
+		{
+			MethodName: "ListBackups",
+			Handler:    _DirectoryService_ListBackups_Handler,
+		},
+		{
+			MethodName: "GetBackup",
+			Handler:    _DirectoryService_GetBackup_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
