@@ -47,11 +47,10 @@ COMMAND is one of:
   revoke [SCOPE]      remove exactly the ACEs grant adds (dry run unless --apply)
   restore BACKUP-ID   put back a DACL that grant, revoke or restore backed up (dry run unless --apply)
 
-accounts, audit, coverage, check and decode run on a directory service with --server (its gRPC
-address; the token from --token or HYBRIDKIT_TOKEN), else here with the same --ldap-* flags as the
-service. grant, revoke and restore only run here, with your own LDAP credentials: the service does
-not offer them over the network. --apply backs the descriptor up in --store first, writes the DACL
-alone, re-reads and verifies it.
+Every command runs on a directory service with --server (its gRPC address; the token from --token
+or HYBRIDKIT_TOKEN; grant, revoke and restore need an operator's), else here with the same --ldap-*
+flags as the service (and for grant, revoke and restore your own LDAP credentials and --store).
+--apply backs the descriptor up in the store first, writes the DACL alone, re-reads and verifies it.
 
 The connector is the one --connector names, else the only MSOL_ account. Flags can also be set as
 HYBRIDKIT_<FLAG> environment variables (HYBRIDKIT_LDAP_PASSWORD, ...).
@@ -404,12 +403,9 @@ func (r remoteDirectory) GetCoverage(ctx context.Context, req *directoryv1.GetCo
 	return r.c.GetCoverage(ctx, req)
 }
 
-// runDirectoryChange runs grant, revoke or restore here, on the engine, with the operator's LDAP
-// credentials.
+// runDirectoryChange runs grant, revoke or restore on the service at --server, or here, on the
+// engine, with the operator's LDAP credentials.
 func runDirectoryChange(ctx context.Context, o *dirOpts, stdout, stderr io.Writer) error {
-	if o.server != "" {
-		return fmt.Errorf("directory %s runs here only, with your own LDAP credentials (--ldap-*): drop --server", o.command)
-	}
 	var scope, backupID string
 	switch o.command {
 	case "restore":
@@ -426,6 +422,9 @@ func runDirectoryChange(ctx context.Context, o *dirOpts, stdout, stderr io.Write
 		case !o.adminSD:
 			return fmt.Errorf("directory %s: give a SCOPE (the domain root or an OU DN), --adminsdholder, or both", o.command)
 		}
+	}
+	if o.server != "" {
+		return runDirectoryChangeRemote(ctx, o, scope, backupID, stdout)
 	}
 	logger := cliLogger(stderr)
 	// A dry run reads only: no store is opened, so none is created.
@@ -476,6 +475,71 @@ func runDirectoryChange(ctx context.Context, o *dirOpts, stdout, stderr io.Write
 		return writeJSON(stdout, change)
 	}
 	return printChange(stdout, o, connector, change)
+}
+
+// runDirectoryChangeRemote runs grant, revoke or restore on the directory service at --server,
+// which acts with its own LDAP credentials, as the principal of --token (an operator).
+func runDirectoryChangeRemote(ctx context.Context, o *dirOpts, scope, backupID string, stdout io.Writer) error {
+	cc, err := grpc.NewClient(o.server, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return err
+	}
+	defer cc.Close()
+	if o.token == "" {
+		o.token = os.Getenv("HYBRIDKIT_TOKEN")
+	}
+	ctx = auth.OutgoingBearer(ctx, o.token)
+	c := directoryv1.NewDirectoryServiceClient(cc)
+	var (
+		resp      proto.Message
+		objects   []*directoryv1.ObjectChange
+		connector *directoryv1.Principal
+		dryRun    bool
+	)
+	switch o.command {
+	case "restore":
+		name := backupID
+		if !strings.HasPrefix(name, "backups/") {
+			name = "backups/" + name
+		}
+		r, err := c.RestoreBackup(ctx, &directoryv1.RestoreBackupRequest{Name: name, Apply: o.apply, Reason: o.reason})
+		if err != nil {
+			return statusError("directory restore", err)
+		}
+		resp, objects, dryRun = r, []*directoryv1.ObjectChange{r.GetObject()}, r.GetDryRun()
+	case "grant":
+		r, err := c.GrantWriteback(ctx, &directoryv1.GrantWritebackRequest{Connector: o.connector(), Scope: scope, AdminSdHolder: o.adminSD, Apply: o.apply, Reason: o.reason})
+		if err != nil {
+			return statusError("directory grant", err)
+		}
+		resp, objects, connector, dryRun = r, r.GetObjects(), r.GetConnector(), r.GetDryRun()
+	default:
+		r, err := c.RevokeWriteback(ctx, &directoryv1.RevokeWritebackRequest{Connector: o.connector(), Scope: scope, AdminSdHolder: o.adminSD, Apply: o.apply, Reason: o.reason})
+		if err != nil {
+			return statusError("directory revoke", err)
+		}
+		resp, objects, connector, dryRun = r, r.GetObjects(), r.GetConnector(), r.GetDryRun()
+	}
+	if o.format == "json" {
+		b, err := protojson.MarshalOptions{Multiline: true, UseProtoNames: true}.Marshal(resp)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintln(stdout, string(b))
+		return err
+	}
+	ch := &writeback.Change{DryRun: dryRun}
+	for _, oc := range objects {
+		ch.Objects = append(ch.Objects, writeback.ObjectChange{
+			DN: oc.GetDn(), Add: oc.GetAddedAces(), Remove: oc.GetRemovedAces(), Before: oc.GetBeforeSddl(), After: oc.GetAfterSddl(),
+			Diff: oc.GetDiff(), Unchanged: oc.GetUnchanged(), Notes: oc.GetNotes(), BackupID: strings.TrimPrefix(oc.GetBackup(), "backups/"),
+			Written: oc.GetWritten(), Verified: oc.GetVerified(), AuditID: oc.GetAuditId(),
+		})
+	}
+	if connector != nil {
+		fmt.Fprintf(stdout, "Connector:  %s  %s  %s\n", connector.GetSamAccountName(), connector.GetSid(), connector.GetDn())
+	}
+	return printChange(stdout, o, nil, ch)
 }
 
 // changeFailed prints what was done before err (an applied change may have written some objects)

@@ -11,6 +11,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -26,6 +29,7 @@ import (
 	"github.com/hybridkit/hybridkit/platform/grpcserver"
 	"github.com/hybridkit/hybridkit/platform/grpctest"
 	"github.com/hybridkit/hybridkit/platform/secret"
+	"github.com/hybridkit/hybridkit/platform/store"
 	directoryv1 "github.com/hybridkit/hybridkit/proto/gen/hybridkit/directory/v1"
 	"github.com/hybridkit/hybridkit/services/directory"
 	"github.com/hybridkit/hybridkit/services/directory/ldapconn"
@@ -214,8 +218,123 @@ func TestDirectoryGrantRoundTrip(t *testing.T) {
 	if _, err := runDirectoryT(t, append([]string{"grant", "OU=X,DC=elsewhere,DC=test", "--apply"}, withStore...)...); err == nil || !strings.Contains(err.Error(), d.baseDN) {
 		t.Errorf("grant outside the domain: %v", err)
 	}
-	if _, err := runDirectoryT(t, "grant", scope, "--server", "127.0.0.1:1"); err == nil || !strings.Contains(err.Error(), "drop --server") {
-		t.Errorf("grant --server: %v", err)
+	if _, err := runDirectoryT(t, "grant", scope, "--server", "127.0.0.1:1"); err == nil || !strings.Contains(err.Error(), "Unavailable") {
+		t.Errorf("grant --server with no server there: %v", err)
+	}
+}
+
+// TestDirectoryGrantOverREST grants, lists backups and restores through the real `hybridkit
+// serve`: a reader is refused the grant (403), an operator's is applied and audited under its
+// token, and `hybridkit directory restore --server` puts the original DACL back. Like
+// TestDirectoryGrantRoundTrip it changes OU=Service Accounts for a moment and is not parallel.
+func TestDirectoryGrantOverREST(t *testing.T) {
+	d := dcFromEnv(t)
+	scope := d.dn("OU=Service Accounts")
+	conn := d.conn(t)
+	ctx := context.Background()
+	read := func() []byte {
+		t.Helper()
+		b, err := conn.ReadSecurityDescriptor(ctx, scope)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	original := read()
+	t.Cleanup(func() {
+		if now, err := conn.ReadSecurityDescriptor(ctx, scope); err == nil && !bytes.Equal(now, original) {
+			t.Errorf("%s was left changed: putting the original DACL back", scope)
+			if err := conn.WriteDACL(ctx, scope, original); err != nil {
+				t.Errorf("putting the DACL of %s back: %v", scope, err)
+			}
+		}
+	})
+	p := startServe(t, "--directory-ldap-url", d.url, "--directory-ldap-ca-file", d.ca, "--directory-ldap-server-name", d.serverName,
+		"--directory-ldap-bind-dn", d.bindDN, "--directory-ldap-password", d.password)
+	base := "http://" + p.gateway
+	body := func() io.Reader {
+		b, _ := json.Marshal(map[string]any{"scope": scope, "apply": true, "reason": "REST test", "rights": []string{
+			"WRITEBACK_RIGHT_RESET_PASSWORD", "WRITEBACK_RIGHT_CHANGE_PASSWORD", "WRITEBACK_RIGHT_WRITE_LOCKOUT_TIME", "WRITEBACK_RIGHT_WRITE_PWD_LAST_SET"}})
+		return bytes.NewReader(b)
+	}
+
+	// A reader may not grant: 403, nothing written.
+	if code, e := httpDoAs(t, p.reader, "POST", base+"/v1/writeback:grant", "application/json", body()); code != http.StatusForbidden {
+		t.Fatalf("reader's grant: %d %v", code, e)
+	}
+	if !bytes.Equal(read(), original) {
+		t.Fatal("a refused grant changed the descriptor")
+	}
+
+	// An operator's dry run (apply omitted) writes nothing.
+	code, dry := httpDoAs(t, p.operator, "POST", base+"/v1/writeback:grant", "application/json", strings.NewReader(`{"scope":"`+scope+`"}`))
+	if code != http.StatusOK || dig(dry, "dry_run") != true || !bytes.Equal(read(), original) {
+		t.Fatalf("operator's dry run: %d %v", code, dry)
+	}
+
+	// An operator's applied grant: written, verified, backed up, audited.
+	code, g := httpDoAs(t, p.operator, "POST", base+"/v1/writeback:grant", "application/json", body())
+	if code != http.StatusOK {
+		t.Fatalf("operator's grant: %d %v", code, g)
+	}
+	obj, _ := dig(g, "objects", 0).(map[string]any)
+	if dig(g, "dry_run") == true || obj == nil || obj["written"] != true || obj["verified"] != true || obj["audit_id"] == nil || obj["backup"] == nil {
+		t.Fatalf("operator's grant: %v", g)
+	}
+	if bytes.Equal(read(), original) {
+		t.Fatal("the operator's grant changed nothing")
+	}
+	backup := obj["backup"].(string)
+
+	st, err := store.Open(ctx, p.store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	recs, _, err := st.ListAudit(ctx, store.AuditQuery{PageSize: store.MaxPageSize})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rpcAudit, engineAudit bool
+	for _, r := range recs {
+		switch {
+		case r.Action == "/hybridkit.directory.v1.DirectoryService/GrantWriteback" && r.Result == store.AuditOK && strings.HasPrefix(r.Actor, "token:"):
+			rpcAudit = true
+		case r.Action == writeback.ActionGrant && r.Result == store.AuditOK && strings.HasPrefix(r.Actor, "token:") && r.ID == obj["audit_id"]:
+			engineAudit = true
+		}
+	}
+	if !rpcAudit || !engineAudit {
+		t.Errorf("audit records of the grant (call %v, change %v): %+v", rpcAudit, engineAudit, recs)
+	}
+
+	// A reader lists and reads the backups.
+	code, list := httpDoAs(t, p.reader, "GET", base+"/v1/backups?dn="+url.QueryEscape(scope), "", nil)
+	if code != http.StatusOK || dig(list, "backups", 0, "name") != backup {
+		t.Fatalf("list backups: %d %v", code, list)
+	}
+	code, b := httpDoAs(t, p.reader, "GET", base+"/v1/"+backup, "", nil)
+	if code != http.StatusOK || dig(b, "backup", "reason") != "REST test" {
+		t.Fatalf("get backup: %d %v", code, b)
+	}
+	if code, e := httpDoAs(t, p.reader, "POST", base+"/v1/"+backup+":restore", "application/json", strings.NewReader(`{"apply":true}`)); code != http.StatusForbidden {
+		t.Fatalf("reader's restore: %d %v", code, e)
+	}
+
+	// The CLI over gRPC: a grant is now a no-op; restore puts the original back byte for byte.
+	out, err := runDirectoryT(t, "grant", scope, "--server", p.directory, "--token", p.operator)
+	if err != nil || !strings.Contains(out, "Connector:") {
+		t.Fatalf("grant --server: %v\n%s", err, out)
+	}
+	if _, err := runDirectoryT(t, "restore", backup, "--apply", "--server", p.directory, "--token", p.reader); err == nil || !strings.Contains(err.Error(), "PermissionDenied") {
+		t.Errorf("restore --server as a reader: %v", err)
+	}
+	out, err = runDirectoryT(t, "restore", strings.TrimPrefix(backup, "backups/"), "--apply", "--server", p.directory, "--token", p.operator)
+	if err != nil || !strings.Contains(out, "Applied") || !strings.Contains(out, "remove 3") {
+		t.Fatalf("restore --server: %v\n%s", err, out)
+	}
+	if !bytes.Equal(read(), original) {
+		t.Fatal("after the restore over the network the descriptor differs from the original")
 	}
 }
 
