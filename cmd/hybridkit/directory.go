@@ -87,7 +87,7 @@ func runDirectory(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.StringVar(&o.domainSID, "domain-sid", "", "decode: domain SID (S-1-5-21-...) for aliases such as DA and DU")
 	fs.BoolVar(&o.apply, "apply", false, "grant, revoke, restore: make the change (default: a dry run that only reads)")
 	fs.BoolVar(&o.adminSD, "adminsdholder", false, "grant, revoke: also AdminSDHolder, whose DACL protected (adminCount=1) accounts get")
-	fs.StringVar(&o.dsn, "store", "sqlite:hybridkit.db", "grant, revoke, restore: state store for backups and audit records: sqlite:PATH or postgres://...")
+	fs.StringVar(&o.dsn, "store", "sqlite:hybridkit.db", "grant, revoke, restore without --server: state store for backups and audit records: sqlite:PATH or postgres://...")
 	fs.StringVar(&o.reason, "reason", "", "grant, revoke, restore: why, recorded with the backup and the audit record")
 	o.cfg.Flags(fs, "")
 	fs.Usage = func() { fmt.Fprint(stderr, directoryUsage); fs.PrintDefaults() }
