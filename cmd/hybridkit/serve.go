@@ -74,6 +74,9 @@ func serveProgram() app.Program {
 				lis[i] = l
 			}
 			gwCfg.IdentityAddr, gwCfg.DirectoryAddr, gwCfg.TLSAnalysisAddr = lis[0].Addr().String(), lis[1].Addr().String(), lis[2].Addr().String()
+			if idCfg.DirectoryAddr == "" {
+				idCfg.DirectoryAddr = gwCfg.DirectoryAddr // the writeback readiness check calls the directory in-process
+			}
 			deps := func(l net.Listener) grpcserver.Deps {
 				d := rt.Deps()
 				d.Listener = l

@@ -50,6 +50,7 @@ func DefaultPolicy() Policy {
 		identityService + "CheckAdmins":               ruleRead,
 		identityService + "CheckLegacyAuthentication": ruleRead,
 		identityService + "CheckSecureScore":          ruleRead,
+		identityService + "CheckWritebackReadiness":   ruleRead,
 
 		directoryService + "DecodeSecurityDescriptor": ruleRead,
 		directoryService + "ListConnectorAccounts":    ruleRead,

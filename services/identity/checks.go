@@ -65,6 +65,9 @@ func (s *Service) Validators() map[string]grpcserver.Validator {
 			}
 			return inRange("max_listed", r.GetMaxListed(), maxMaxListed)
 		},
+		identityv1.IdentityService_CheckWritebackReadiness_FullMethodName: func(req any) error {
+			return inRange("max_listed", req.(*identityv1.CheckWritebackReadinessRequest).GetMaxListed(), maxMaxListed)
+		},
 		identityv1.IdentityService_CheckSecureScore_FullMethodName: func(req any) error {
 			r := req.(*identityv1.CheckSecureScoreRequest)
 			if err := inRange("days", r.GetDays(), maxScoreDays); err != nil {

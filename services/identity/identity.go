@@ -30,8 +30,11 @@ type Config struct {
 	GraphHost, LoginHost string
 	BaseURL              string
 	Timeout              time.Duration
-	clientSecret         secret.Source
-	certPassword         secret.Source
+	// DirectoryAddr is the directory service's gRPC address, for the writeback readiness check;
+	// empty: that check answers without the AD side.
+	DirectoryAddr string
+	clientSecret  secret.Source
+	certPassword  secret.Source
 }
 
 // Flags registers the configuration's flags, prefixed by prefix.
@@ -47,6 +50,7 @@ func (c *Config) Flags(fs *flag.FlagSet, prefix string) {
 	fs.StringVar(&c.GraphHost, prefix+"graph-host", "", "Microsoft Graph host, overriding --graph-cloud")
 	fs.StringVar(&c.LoginHost, prefix+"graph-login-host", "", "Entra ID login host, overriding --graph-cloud")
 	fs.StringVar(&c.BaseURL, prefix+"graph-base-url", "", "Graph base URL ending in /v1.0, for the emulator (tests and demos)")
+	fs.StringVar(&c.DirectoryAddr, prefix+"directory-addr", "", "gRPC address of the directory service, for the writeback readiness check (empty: cloud-side checks only)")
 	fs.DurationVar(&c.Timeout, prefix+"graph-timeout", 60*time.Second, "longest wait for one Graph request, retries included")
 }
 
@@ -105,7 +109,9 @@ type Options struct {
 // its methods in-process; Run serves it.
 func NewFromConfig(ctx context.Context, cfg Config, logger *slog.Logger) (*Service, error) {
 	if !cfg.configured() {
-		return NewService(nil, logger), nil
+		svc := NewService(nil, logger)
+		svc.directoryAddr = cfg.DirectoryAddr
+		return svc, nil
 	}
 	gc, err := cfg.graphConfig()
 	if err != nil {
@@ -116,7 +122,9 @@ func NewFromConfig(ctx context.Context, cfg Config, logger *slog.Logger) (*Servi
 	if err != nil {
 		return nil, fmt.Errorf("identity: %w", err)
 	}
-	return NewService(client, logger), nil
+	svc := NewService(client, logger)
+	svc.directoryAddr = cfg.DirectoryAddr
+	return svc, nil
 }
 
 // Run serves the service until ctx ends.

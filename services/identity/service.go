@@ -21,6 +21,8 @@ type Service struct {
 	graph  *graphclient.Client
 	logger *slog.Logger
 	now    func() time.Time
+	// directoryAddr is the directory service's gRPC address; empty when not configured.
+	directoryAddr string
 }
 
 // NewService returns the service; a nil client means Graph is not configured.

@@ -484,6 +484,71 @@ func (ConditionalAccessState) EnumDescriptor() ([]byte, []int) {
 	return file_hybridkit_identity_v1_identity_proto_rawDescGZIP(), []int{7}
 }
 
+// WritebackVerdictReason says why writeback fails for one user.
+type WritebackVerdictReason int32
+
+const (
+	// Unspecified: it works, or the user was not checked.
+	WritebackVerdictReason_WRITEBACK_VERDICT_REASON_UNSPECIFIED WritebackVerdictReason = 0
+	// adminCount=1: AdminSDHolder's DACL replaces the inherited grants.
+	WritebackVerdictReason_WRITEBACK_VERDICT_REASON_ADMIN_SD_HOLDER WritebackVerdictReason = 1
+	// A deny ACE decides a right.
+	WritebackVerdictReason_WRITEBACK_VERDICT_REASON_EXPLICIT_DENY WritebackVerdictReason = 2
+	// The user's DACL is protected (inheritance disabled).
+	WritebackVerdictReason_WRITEBACK_VERDICT_REASON_PROTECTED_DACL WritebackVerdictReason = 3
+	// No ACE grants a right.
+	WritebackVerdictReason_WRITEBACK_VERDICT_REASON_MISSING_RIGHT WritebackVerdictReason = 4
+	// The user's SID or DN matches no account in AD (or several).
+	WritebackVerdictReason_WRITEBACK_VERDICT_REASON_NOT_FOUND_IN_AD WritebackVerdictReason = 5
+)
+
+// Enum value maps for WritebackVerdictReason.
+var (
+	WritebackVerdictReason_name = map[int32]string{
+		0: "WRITEBACK_VERDICT_REASON_UNSPECIFIED",
+		1: "WRITEBACK_VERDICT_REASON_ADMIN_SD_HOLDER",
+		2: "WRITEBACK_VERDICT_REASON_EXPLICIT_DENY",
+		3: "WRITEBACK_VERDICT_REASON_PROTECTED_DACL",
+		4: "WRITEBACK_VERDICT_REASON_MISSING_RIGHT",
+		5: "WRITEBACK_VERDICT_REASON_NOT_FOUND_IN_AD",
+	}
+	WritebackVerdictReason_value = map[string]int32{
+		"WRITEBACK_VERDICT_REASON_UNSPECIFIED":     0,
+		"WRITEBACK_VERDICT_REASON_ADMIN_SD_HOLDER": 1,
+		"WRITEBACK_VERDICT_REASON_EXPLICIT_DENY":   2,
+		"WRITEBACK_VERDICT_REASON_PROTECTED_DACL":  3,
+		"WRITEBACK_VERDICT_REASON_MISSING_RIGHT":   4,
+		"WRITEBACK_VERDICT_REASON_NOT_FOUND_IN_AD": 5,
+	}
+)
+
+func (x WritebackVerdictReason) Enum() *WritebackVerdictReason {
+	p := new(WritebackVerdictReason)
+	*p = x
+	return p
+}
+
+func (x WritebackVerdictReason) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (WritebackVerdictReason) Descriptor() protoreflect.EnumDescriptor {
+	return file_hybridkit_identity_v1_identity_proto_enumTypes[8].Descriptor()
+}
+
+func (WritebackVerdictReason) Type() protoreflect.EnumType {
+	return &file_hybridkit_identity_v1_identity_proto_enumTypes[8]
+}
+
+func (x WritebackVerdictReason) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use WritebackVerdictReason.Descriptor instead.
+func (WritebackVerdictReason) EnumDescriptor() ([]byte, []int) {
+	return file_hybridkit_identity_v1_identity_proto_rawDescGZIP(), []int{8}
+}
+
 // CheckLicencesRequest has no parameters: the tenant is the one the service is configured for.
 type CheckLicencesRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -3829,6 +3894,399 @@ func (x *SecureScoreAction) GetActionUrl() string {
 	return ""
 }
 
+// CheckWritebackReadinessRequest tunes the writeback readiness check.
+type CheckWritebackReadinessRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Connector account for the directory service: DN, sAMAccountName, userPrincipalName or
+	// objectSid. Empty: the directory service detects it.
+	Connector string `protobuf:"bytes,1,opt,name=connector,proto3" json:"connector,omitempty"`
+	// Most users listed in users (0 means 100, at most 10,000). Counts cover every user.
+	MaxListed     int32 `protobuf:"varint,2,opt,name=max_listed,json=maxListed,proto3" json:"max_listed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CheckWritebackReadinessRequest) Reset() {
+	*x = CheckWritebackReadinessRequest{}
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CheckWritebackReadinessRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CheckWritebackReadinessRequest) ProtoMessage() {}
+
+func (x *CheckWritebackReadinessRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CheckWritebackReadinessRequest.ProtoReflect.Descriptor instead.
+func (*CheckWritebackReadinessRequest) Descriptor() ([]byte, []int) {
+	return file_hybridkit_identity_v1_identity_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *CheckWritebackReadinessRequest) GetConnector() string {
+	if x != nil {
+		return x.Connector
+	}
+	return ""
+}
+
+func (x *CheckWritebackReadinessRequest) GetMaxListed() int32 {
+	if x != nil {
+		return x.MaxListed
+	}
+	return 0
+}
+
+// CheckWritebackReadinessResponse carries the readiness report and its findings.
+type CheckWritebackReadinessResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Report.
+	Report *WritebackReadinessReport `protobuf:"bytes,1,opt,name=report,proto3" json:"report,omitempty"`
+	// Findings: the writeback ones, then those of the licence, sync and SSPR checks.
+	Findings      []*Finding `protobuf:"bytes,2,rep,name=findings,proto3" json:"findings,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CheckWritebackReadinessResponse) Reset() {
+	*x = CheckWritebackReadinessResponse{}
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CheckWritebackReadinessResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CheckWritebackReadinessResponse) ProtoMessage() {}
+
+func (x *CheckWritebackReadinessResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CheckWritebackReadinessResponse.ProtoReflect.Descriptor instead.
+func (*CheckWritebackReadinessResponse) Descriptor() ([]byte, []int) {
+	return file_hybridkit_identity_v1_identity_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *CheckWritebackReadinessResponse) GetReport() *WritebackReadinessReport {
+	if x != nil {
+		return x.Report
+	}
+	return nil
+}
+
+func (x *CheckWritebackReadinessResponse) GetFindings() []*Finding {
+	if x != nil {
+		return x.Findings
+	}
+	return nil
+}
+
+// WritebackUserVerdict is the writeback verdict for one synced, SSPR-enabled user.
+type WritebackUserVerdict struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Entra ID object id.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// userPrincipalName.
+	UserPrincipalName string `protobuf:"bytes,2,opt,name=user_principal_name,json=userPrincipalName,proto3" json:"user_principal_name,omitempty"`
+	// onPremisesSecurityIdentifier.
+	OnPremisesSecurityIdentifier string `protobuf:"bytes,3,opt,name=on_premises_security_identifier,json=onPremisesSecurityIdentifier,proto3" json:"on_premises_security_identifier,omitempty"`
+	// onPremisesDistinguishedName.
+	OnPremisesDistinguishedName string `protobuf:"bytes,4,opt,name=on_premises_distinguished_name,json=onPremisesDistinguishedName,proto3" json:"on_premises_distinguished_name,omitempty"`
+	// What was sent to the directory service: the SID, else the DN.
+	JoinedBy string `protobuf:"bytes,5,opt,name=joined_by,json=joinedBy,proto3" json:"joined_by,omitempty"`
+	// True when the directory service found the account.
+	Found bool `protobuf:"varint,6,opt,name=found,proto3" json:"found,omitempty"`
+	// True when the connector holds every right on the account.
+	Works bool `protobuf:"varint,7,opt,name=works,proto3" json:"works,omitempty"`
+	// Why it fails; unspecified when it works.
+	Reason WritebackVerdictReason `protobuf:"varint,8,opt,name=reason,proto3,enum=hybridkit.identity.v1.WritebackVerdictReason" json:"reason,omitempty"`
+	// The directory service's explanation.
+	Detail string `protobuf:"bytes,9,opt,name=detail,proto3" json:"detail,omitempty"`
+	// DN of the account in AD, when found.
+	Dn            string `protobuf:"bytes,10,opt,name=dn,proto3" json:"dn,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WritebackUserVerdict) Reset() {
+	*x = WritebackUserVerdict{}
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WritebackUserVerdict) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WritebackUserVerdict) ProtoMessage() {}
+
+func (x *WritebackUserVerdict) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WritebackUserVerdict.ProtoReflect.Descriptor instead.
+func (*WritebackUserVerdict) Descriptor() ([]byte, []int) {
+	return file_hybridkit_identity_v1_identity_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *WritebackUserVerdict) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *WritebackUserVerdict) GetUserPrincipalName() string {
+	if x != nil {
+		return x.UserPrincipalName
+	}
+	return ""
+}
+
+func (x *WritebackUserVerdict) GetOnPremisesSecurityIdentifier() string {
+	if x != nil {
+		return x.OnPremisesSecurityIdentifier
+	}
+	return ""
+}
+
+func (x *WritebackUserVerdict) GetOnPremisesDistinguishedName() string {
+	if x != nil {
+		return x.OnPremisesDistinguishedName
+	}
+	return ""
+}
+
+func (x *WritebackUserVerdict) GetJoinedBy() string {
+	if x != nil {
+		return x.JoinedBy
+	}
+	return ""
+}
+
+func (x *WritebackUserVerdict) GetFound() bool {
+	if x != nil {
+		return x.Found
+	}
+	return false
+}
+
+func (x *WritebackUserVerdict) GetWorks() bool {
+	if x != nil {
+		return x.Works
+	}
+	return false
+}
+
+func (x *WritebackUserVerdict) GetReason() WritebackVerdictReason {
+	if x != nil {
+		return x.Reason
+	}
+	return WritebackVerdictReason_WRITEBACK_VERDICT_REASON_UNSPECIFIED
+}
+
+func (x *WritebackUserVerdict) GetDetail() string {
+	if x != nil {
+		return x.Detail
+	}
+	return ""
+}
+
+func (x *WritebackUserVerdict) GetDn() string {
+	if x != nil {
+		return x.Dn
+	}
+	return ""
+}
+
+// WritebackReadinessReport combines the cloud-side checks with the directory's verdicts.
+type WritebackReadinessReport struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Licences (SSPR with writeback needs Entra ID P1 or P2).
+	Licences *LicenceReport `protobuf:"bytes,1,opt,name=licences,proto3" json:"licences,omitempty"`
+	// Directory synchronisation.
+	Sync *SyncReport `protobuf:"bytes,2,opt,name=sync,proto3" json:"sync,omitempty"`
+	// Self-service password reset (scope inferred).
+	Sspr *SsprReport `protobuf:"bytes,3,opt,name=sspr,proto3" json:"sspr,omitempty"`
+	// True when the directory service answered for every user checked.
+	DirectoryChecked bool `protobuf:"varint,4,opt,name=directory_checked,json=directoryChecked,proto3" json:"directory_checked,omitempty"`
+	// Why the directory side is missing (not configured, unreachable, refused); empty when checked.
+	// The answer is then partial: users carries the candidates without verdicts.
+	DirectoryUnavailable string `protobuf:"bytes,5,opt,name=directory_unavailable,json=directoryUnavailable,proto3" json:"directory_unavailable,omitempty"`
+	// The connector account the directory service checked, as it names it.
+	Connector string `protobuf:"bytes,6,opt,name=connector,proto3" json:"connector,omitempty"`
+	// Synced users who are SSPR-enabled: those writeback serves.
+	Candidates int32 `protobuf:"varint,7,opt,name=candidates,proto3" json:"candidates,omitempty"`
+	// Candidates with neither onPremisesSecurityIdentifier nor onPremisesDistinguishedName.
+	NotJoined int32 `protobuf:"varint,8,opt,name=not_joined,json=notJoined,proto3" json:"not_joined,omitempty"`
+	// Candidates for whom writeback works.
+	Works int32 `protobuf:"varint,9,opt,name=works,proto3" json:"works,omitempty"`
+	// Candidates found in AD for whom writeback fails.
+	Fails int32 `protobuf:"varint,10,opt,name=fails,proto3" json:"fails,omitempty"`
+	// Candidates not found in AD.
+	NotFound int32 `protobuf:"varint,11,opt,name=not_found,json=notFound,proto3" json:"not_found,omitempty"`
+	// Verdicts, failing users first, at most max_listed.
+	Users []*WritebackUserVerdict `protobuf:"bytes,12,rep,name=users,proto3" json:"users,omitempty"`
+	// True when licences, sync and every checked user allow writeback.
+	Ready         bool `protobuf:"varint,13,opt,name=ready,proto3" json:"ready,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WritebackReadinessReport) Reset() {
+	*x = WritebackReadinessReport{}
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WritebackReadinessReport) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WritebackReadinessReport) ProtoMessage() {}
+
+func (x *WritebackReadinessReport) ProtoReflect() protoreflect.Message {
+	mi := &file_hybridkit_identity_v1_identity_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WritebackReadinessReport.ProtoReflect.Descriptor instead.
+func (*WritebackReadinessReport) Descriptor() ([]byte, []int) {
+	return file_hybridkit_identity_v1_identity_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *WritebackReadinessReport) GetLicences() *LicenceReport {
+	if x != nil {
+		return x.Licences
+	}
+	return nil
+}
+
+func (x *WritebackReadinessReport) GetSync() *SyncReport {
+	if x != nil {
+		return x.Sync
+	}
+	return nil
+}
+
+func (x *WritebackReadinessReport) GetSspr() *SsprReport {
+	if x != nil {
+		return x.Sspr
+	}
+	return nil
+}
+
+func (x *WritebackReadinessReport) GetDirectoryChecked() bool {
+	if x != nil {
+		return x.DirectoryChecked
+	}
+	return false
+}
+
+func (x *WritebackReadinessReport) GetDirectoryUnavailable() string {
+	if x != nil {
+		return x.DirectoryUnavailable
+	}
+	return ""
+}
+
+func (x *WritebackReadinessReport) GetConnector() string {
+	if x != nil {
+		return x.Connector
+	}
+	return ""
+}
+
+func (x *WritebackReadinessReport) GetCandidates() int32 {
+	if x != nil {
+		return x.Candidates
+	}
+	return 0
+}
+
+func (x *WritebackReadinessReport) GetNotJoined() int32 {
+	if x != nil {
+		return x.NotJoined
+	}
+	return 0
+}
+
+func (x *WritebackReadinessReport) GetWorks() int32 {
+	if x != nil {
+		return x.Works
+	}
+	return 0
+}
+
+func (x *WritebackReadinessReport) GetFails() int32 {
+	if x != nil {
+		return x.Fails
+	}
+	return 0
+}
+
+func (x *WritebackReadinessReport) GetNotFound() int32 {
+	if x != nil {
+		return x.NotFound
+	}
+	return 0
+}
+
+func (x *WritebackReadinessReport) GetUsers() []*WritebackUserVerdict {
+	if x != nil {
+		return x.Users
+	}
+	return nil
+}
+
+func (x *WritebackReadinessReport) GetReady() bool {
+	if x != nil {
+		return x.Ready
+	}
+	return false
+}
+
 var File_hybridkit_identity_v1_identity_proto protoreflect.FileDescriptor
 
 const file_hybridkit_identity_v1_identity_proto_rawDesc = "" +
@@ -4113,7 +4571,44 @@ const file_hybridkit_identity_v1_identity_proto_rawDesc = "" +
 	"\athreats\x18\v \x03(\tR\athreats\x12\x14\n" +
 	"\x05state\x18\f \x01(\tR\x05state\x12\x1d\n" +
 	"\n" +
-	"action_url\x18\r \x01(\tR\tactionUrl*\x88\x01\n" +
+	"action_url\x18\r \x01(\tR\tactionUrl\"]\n" +
+	"\x1eCheckWritebackReadinessRequest\x12\x1c\n" +
+	"\tconnector\x18\x01 \x01(\tR\tconnector\x12\x1d\n" +
+	"\n" +
+	"max_listed\x18\x02 \x01(\x05R\tmaxListed\"\xa6\x01\n" +
+	"\x1fCheckWritebackReadinessResponse\x12G\n" +
+	"\x06report\x18\x01 \x01(\v2/.hybridkit.identity.v1.WritebackReadinessReportR\x06report\x12:\n" +
+	"\bfindings\x18\x02 \x03(\v2\x1e.hybridkit.identity.v1.FindingR\bfindings\"\x9a\x03\n" +
+	"\x14WritebackUserVerdict\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12.\n" +
+	"\x13user_principal_name\x18\x02 \x01(\tR\x11userPrincipalName\x12E\n" +
+	"\x1fon_premises_security_identifier\x18\x03 \x01(\tR\x1conPremisesSecurityIdentifier\x12C\n" +
+	"\x1eon_premises_distinguished_name\x18\x04 \x01(\tR\x1bonPremisesDistinguishedName\x12\x1b\n" +
+	"\tjoined_by\x18\x05 \x01(\tR\bjoinedBy\x12\x14\n" +
+	"\x05found\x18\x06 \x01(\bR\x05found\x12\x14\n" +
+	"\x05works\x18\a \x01(\bR\x05works\x12E\n" +
+	"\x06reason\x18\b \x01(\x0e2-.hybridkit.identity.v1.WritebackVerdictReasonR\x06reason\x12\x16\n" +
+	"\x06detail\x18\t \x01(\tR\x06detail\x12\x0e\n" +
+	"\x02dn\x18\n" +
+	" \x01(\tR\x02dn\"\xab\x04\n" +
+	"\x18WritebackReadinessReport\x12@\n" +
+	"\blicences\x18\x01 \x01(\v2$.hybridkit.identity.v1.LicenceReportR\blicences\x125\n" +
+	"\x04sync\x18\x02 \x01(\v2!.hybridkit.identity.v1.SyncReportR\x04sync\x125\n" +
+	"\x04sspr\x18\x03 \x01(\v2!.hybridkit.identity.v1.SsprReportR\x04sspr\x12+\n" +
+	"\x11directory_checked\x18\x04 \x01(\bR\x10directoryChecked\x123\n" +
+	"\x15directory_unavailable\x18\x05 \x01(\tR\x14directoryUnavailable\x12\x1c\n" +
+	"\tconnector\x18\x06 \x01(\tR\tconnector\x12\x1e\n" +
+	"\n" +
+	"candidates\x18\a \x01(\x05R\n" +
+	"candidates\x12\x1d\n" +
+	"\n" +
+	"not_joined\x18\b \x01(\x05R\tnotJoined\x12\x14\n" +
+	"\x05works\x18\t \x01(\x05R\x05works\x12\x14\n" +
+	"\x05fails\x18\n" +
+	" \x01(\x05R\x05fails\x12\x1b\n" +
+	"\tnot_found\x18\v \x01(\x05R\bnotFound\x12A\n" +
+	"\x05users\x18\f \x03(\v2+.hybridkit.identity.v1.WritebackUserVerdictR\x05users\x12\x14\n" +
+	"\x05ready\x18\r \x01(\bR\x05ready*\x88\x01\n" +
 	"\bSeverity\x12\x18\n" +
 	"\x14SEVERITY_UNSPECIFIED\x10\x00\x12\x11\n" +
 	"\rSEVERITY_INFO\x10\x01\x12\x10\n" +
@@ -4154,14 +4649,22 @@ const file_hybridkit_identity_v1_identity_proto_rawDesc = "" +
 	"$CONDITIONAL_ACCESS_STATE_UNSPECIFIED\x10\x00\x12$\n" +
 	" CONDITIONAL_ACCESS_STATE_ENABLED\x10\x01\x12%\n" +
 	"!CONDITIONAL_ACCESS_STATE_DISABLED\x10\x02\x12(\n" +
-	"$CONDITIONAL_ACCESS_STATE_REPORT_ONLY\x10\x032\xde\x06\n" +
+	"$CONDITIONAL_ACCESS_STATE_REPORT_ONLY\x10\x03*\xa3\x02\n" +
+	"\x16WritebackVerdictReason\x12(\n" +
+	"$WRITEBACK_VERDICT_REASON_UNSPECIFIED\x10\x00\x12,\n" +
+	"(WRITEBACK_VERDICT_REASON_ADMIN_SD_HOLDER\x10\x01\x12*\n" +
+	"&WRITEBACK_VERDICT_REASON_EXPLICIT_DENY\x10\x02\x12+\n" +
+	"'WRITEBACK_VERDICT_REASON_PROTECTED_DACL\x10\x03\x12*\n" +
+	"&WRITEBACK_VERDICT_REASON_MISSING_RIGHT\x10\x04\x12,\n" +
+	"(WRITEBACK_VERDICT_REASON_NOT_FOUND_IN_AD\x10\x052\x90\b\n" +
 	"\x0fIdentityService\x12\x87\x01\n" +
 	"\rCheckLicences\x12+.hybridkit.identity.v1.CheckLicencesRequest\x1a,.hybridkit.identity.v1.CheckLicencesResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/checks/licences\x12w\n" +
 	"\tCheckSync\x12'.hybridkit.identity.v1.CheckSyncRequest\x1a(.hybridkit.identity.v1.CheckSyncResponse\"\x17\x82\xd3\xe4\x93\x02\x11\x12\x0f/v1/checks/sync\x12w\n" +
 	"\tCheckSspr\x12'.hybridkit.identity.v1.CheckSsprRequest\x1a(.hybridkit.identity.v1.CheckSsprResponse\"\x17\x82\xd3\xe4\x93\x02\x11\x12\x0f/v1/checks/sspr\x12\x7f\n" +
 	"\vCheckAdmins\x12).hybridkit.identity.v1.CheckAdminsRequest\x1a*.hybridkit.identity.v1.CheckAdminsResponse\"\x19\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/checks/admins\x12\xb7\x01\n" +
 	"\x19CheckLegacyAuthentication\x127.hybridkit.identity.v1.CheckLegacyAuthenticationRequest\x1a8.hybridkit.identity.v1.CheckLegacyAuthenticationResponse\"'\x82\xd3\xe4\x93\x02!\x12\x1f/v1/checks/legacyAuthentication\x12\x93\x01\n" +
-	"\x10CheckSecureScore\x12..hybridkit.identity.v1.CheckSecureScoreRequest\x1a/.hybridkit.identity.v1.CheckSecureScoreResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/v1/checks/secureScoreB\xeb\x01\n" +
+	"\x10CheckSecureScore\x12..hybridkit.identity.v1.CheckSecureScoreRequest\x1a/.hybridkit.identity.v1.CheckSecureScoreResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/v1/checks/secureScore\x12\xaf\x01\n" +
+	"\x17CheckWritebackReadiness\x125.hybridkit.identity.v1.CheckWritebackReadinessRequest\x1a6.hybridkit.identity.v1.CheckWritebackReadinessResponse\"%\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v1/checks/writebackReadinessB\xeb\x01\n" +
 	"\x19com.hybridkit.identity.v1B\rIdentityProtoP\x01ZIgithub.com/hybridkit/hybridkit/proto/gen/hybridkit/identity/v1;identityv1\xa2\x02\x03HIX\xaa\x02\x15Hybridkit.Identity.V1\xca\x02\x15Hybridkit\\Identity\\V1\xe2\x02!Hybridkit\\Identity\\V1\\GPBMetadata\xea\x02\x17Hybridkit::Identity::V1b\x06proto3"
 
 var (
@@ -4176,8 +4679,8 @@ func file_hybridkit_identity_v1_identity_proto_rawDescGZIP() []byte {
 	return file_hybridkit_identity_v1_identity_proto_rawDescData
 }
 
-var file_hybridkit_identity_v1_identity_proto_enumTypes = make([]protoimpl.EnumInfo, 8)
-var file_hybridkit_identity_v1_identity_proto_msgTypes = make([]protoimpl.MessageInfo, 40)
+var file_hybridkit_identity_v1_identity_proto_enumTypes = make([]protoimpl.EnumInfo, 9)
+var file_hybridkit_identity_v1_identity_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
 var file_hybridkit_identity_v1_identity_proto_goTypes = []any{
 	(Severity)(0),                             // 0: hybridkit.identity.v1.Severity
 	(EntraLicence)(0),                         // 1: hybridkit.identity.v1.EntraLicence
@@ -4187,126 +4690,140 @@ var file_hybridkit_identity_v1_identity_proto_goTypes = []any{
 	(RoleAssignmentState)(0),                  // 5: hybridkit.identity.v1.RoleAssignmentState
 	(MfaControlKind)(0),                       // 6: hybridkit.identity.v1.MfaControlKind
 	(ConditionalAccessState)(0),               // 7: hybridkit.identity.v1.ConditionalAccessState
-	(*CheckLicencesRequest)(nil),              // 8: hybridkit.identity.v1.CheckLicencesRequest
-	(*CheckLicencesResponse)(nil),             // 9: hybridkit.identity.v1.CheckLicencesResponse
-	(*LicenceReport)(nil),                     // 10: hybridkit.identity.v1.LicenceReport
-	(*Seats)(nil),                             // 11: hybridkit.identity.v1.Seats
-	(*Sku)(nil),                               // 12: hybridkit.identity.v1.Sku
-	(*ServicePlan)(nil),                       // 13: hybridkit.identity.v1.ServicePlan
-	(*Finding)(nil),                           // 14: hybridkit.identity.v1.Finding
-	(*UnavailableSource)(nil),                 // 15: hybridkit.identity.v1.UnavailableSource
-	(*CheckSyncRequest)(nil),                  // 16: hybridkit.identity.v1.CheckSyncRequest
-	(*CheckSyncResponse)(nil),                 // 17: hybridkit.identity.v1.CheckSyncResponse
-	(*SyncReport)(nil),                        // 18: hybridkit.identity.v1.SyncReport
-	(*SyncConfiguration)(nil),                 // 19: hybridkit.identity.v1.SyncConfiguration
-	(*SyncFeature)(nil),                       // 20: hybridkit.identity.v1.SyncFeature
-	(*UserCounts)(nil),                        // 21: hybridkit.identity.v1.UserCounts
-	(*CheckSsprRequest)(nil),                  // 22: hybridkit.identity.v1.CheckSsprRequest
-	(*CheckSsprResponse)(nil),                 // 23: hybridkit.identity.v1.CheckSsprResponse
-	(*SsprReport)(nil),                        // 24: hybridkit.identity.v1.SsprReport
-	(*InferredSsprScope)(nil),                 // 25: hybridkit.identity.v1.InferredSsprScope
-	(*AuthenticationMethodsPolicy)(nil),       // 26: hybridkit.identity.v1.AuthenticationMethodsPolicy
-	(*RegistrationCampaign)(nil),              // 27: hybridkit.identity.v1.RegistrationCampaign
-	(*CampaignTarget)(nil),                    // 28: hybridkit.identity.v1.CampaignTarget
-	(*AuthenticationMethodState)(nil),         // 29: hybridkit.identity.v1.AuthenticationMethodState
-	(*CheckAdminsRequest)(nil),                // 30: hybridkit.identity.v1.CheckAdminsRequest
-	(*CheckAdminsResponse)(nil),               // 31: hybridkit.identity.v1.CheckAdminsResponse
-	(*AdminReport)(nil),                       // 32: hybridkit.identity.v1.AdminReport
-	(*Admin)(nil),                             // 33: hybridkit.identity.v1.Admin
-	(*HeldRole)(nil),                          // 34: hybridkit.identity.v1.HeldRole
-	(*MfaControl)(nil),                        // 35: hybridkit.identity.v1.MfaControl
-	(*ConditionalAccessPolicy)(nil),           // 36: hybridkit.identity.v1.ConditionalAccessPolicy
-	(*CheckLegacyAuthenticationRequest)(nil),  // 37: hybridkit.identity.v1.CheckLegacyAuthenticationRequest
-	(*CheckLegacyAuthenticationResponse)(nil), // 38: hybridkit.identity.v1.CheckLegacyAuthenticationResponse
-	(*LegacyAuthenticationReport)(nil),        // 39: hybridkit.identity.v1.LegacyAuthenticationReport
-	(*LegacyBlockPolicy)(nil),                 // 40: hybridkit.identity.v1.LegacyBlockPolicy
-	(*LegacyUsage)(nil),                       // 41: hybridkit.identity.v1.LegacyUsage
-	(*CheckSecureScoreRequest)(nil),           // 42: hybridkit.identity.v1.CheckSecureScoreRequest
-	(*CheckSecureScoreResponse)(nil),          // 43: hybridkit.identity.v1.CheckSecureScoreResponse
-	(*SecureScoreReport)(nil),                 // 44: hybridkit.identity.v1.SecureScoreReport
-	(*SecureScorePoint)(nil),                  // 45: hybridkit.identity.v1.SecureScorePoint
-	(*ComparativeScore)(nil),                  // 46: hybridkit.identity.v1.ComparativeScore
-	(*SecureScoreAction)(nil),                 // 47: hybridkit.identity.v1.SecureScoreAction
-	(*durationpb.Duration)(nil),               // 48: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),             // 49: google.protobuf.Timestamp
+	(WritebackVerdictReason)(0),               // 8: hybridkit.identity.v1.WritebackVerdictReason
+	(*CheckLicencesRequest)(nil),              // 9: hybridkit.identity.v1.CheckLicencesRequest
+	(*CheckLicencesResponse)(nil),             // 10: hybridkit.identity.v1.CheckLicencesResponse
+	(*LicenceReport)(nil),                     // 11: hybridkit.identity.v1.LicenceReport
+	(*Seats)(nil),                             // 12: hybridkit.identity.v1.Seats
+	(*Sku)(nil),                               // 13: hybridkit.identity.v1.Sku
+	(*ServicePlan)(nil),                       // 14: hybridkit.identity.v1.ServicePlan
+	(*Finding)(nil),                           // 15: hybridkit.identity.v1.Finding
+	(*UnavailableSource)(nil),                 // 16: hybridkit.identity.v1.UnavailableSource
+	(*CheckSyncRequest)(nil),                  // 17: hybridkit.identity.v1.CheckSyncRequest
+	(*CheckSyncResponse)(nil),                 // 18: hybridkit.identity.v1.CheckSyncResponse
+	(*SyncReport)(nil),                        // 19: hybridkit.identity.v1.SyncReport
+	(*SyncConfiguration)(nil),                 // 20: hybridkit.identity.v1.SyncConfiguration
+	(*SyncFeature)(nil),                       // 21: hybridkit.identity.v1.SyncFeature
+	(*UserCounts)(nil),                        // 22: hybridkit.identity.v1.UserCounts
+	(*CheckSsprRequest)(nil),                  // 23: hybridkit.identity.v1.CheckSsprRequest
+	(*CheckSsprResponse)(nil),                 // 24: hybridkit.identity.v1.CheckSsprResponse
+	(*SsprReport)(nil),                        // 25: hybridkit.identity.v1.SsprReport
+	(*InferredSsprScope)(nil),                 // 26: hybridkit.identity.v1.InferredSsprScope
+	(*AuthenticationMethodsPolicy)(nil),       // 27: hybridkit.identity.v1.AuthenticationMethodsPolicy
+	(*RegistrationCampaign)(nil),              // 28: hybridkit.identity.v1.RegistrationCampaign
+	(*CampaignTarget)(nil),                    // 29: hybridkit.identity.v1.CampaignTarget
+	(*AuthenticationMethodState)(nil),         // 30: hybridkit.identity.v1.AuthenticationMethodState
+	(*CheckAdminsRequest)(nil),                // 31: hybridkit.identity.v1.CheckAdminsRequest
+	(*CheckAdminsResponse)(nil),               // 32: hybridkit.identity.v1.CheckAdminsResponse
+	(*AdminReport)(nil),                       // 33: hybridkit.identity.v1.AdminReport
+	(*Admin)(nil),                             // 34: hybridkit.identity.v1.Admin
+	(*HeldRole)(nil),                          // 35: hybridkit.identity.v1.HeldRole
+	(*MfaControl)(nil),                        // 36: hybridkit.identity.v1.MfaControl
+	(*ConditionalAccessPolicy)(nil),           // 37: hybridkit.identity.v1.ConditionalAccessPolicy
+	(*CheckLegacyAuthenticationRequest)(nil),  // 38: hybridkit.identity.v1.CheckLegacyAuthenticationRequest
+	(*CheckLegacyAuthenticationResponse)(nil), // 39: hybridkit.identity.v1.CheckLegacyAuthenticationResponse
+	(*LegacyAuthenticationReport)(nil),        // 40: hybridkit.identity.v1.LegacyAuthenticationReport
+	(*LegacyBlockPolicy)(nil),                 // 41: hybridkit.identity.v1.LegacyBlockPolicy
+	(*LegacyUsage)(nil),                       // 42: hybridkit.identity.v1.LegacyUsage
+	(*CheckSecureScoreRequest)(nil),           // 43: hybridkit.identity.v1.CheckSecureScoreRequest
+	(*CheckSecureScoreResponse)(nil),          // 44: hybridkit.identity.v1.CheckSecureScoreResponse
+	(*SecureScoreReport)(nil),                 // 45: hybridkit.identity.v1.SecureScoreReport
+	(*SecureScorePoint)(nil),                  // 46: hybridkit.identity.v1.SecureScorePoint
+	(*ComparativeScore)(nil),                  // 47: hybridkit.identity.v1.ComparativeScore
+	(*SecureScoreAction)(nil),                 // 48: hybridkit.identity.v1.SecureScoreAction
+	(*CheckWritebackReadinessRequest)(nil),    // 49: hybridkit.identity.v1.CheckWritebackReadinessRequest
+	(*CheckWritebackReadinessResponse)(nil),   // 50: hybridkit.identity.v1.CheckWritebackReadinessResponse
+	(*WritebackUserVerdict)(nil),              // 51: hybridkit.identity.v1.WritebackUserVerdict
+	(*WritebackReadinessReport)(nil),          // 52: hybridkit.identity.v1.WritebackReadinessReport
+	(*durationpb.Duration)(nil),               // 53: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),             // 54: google.protobuf.Timestamp
 }
 var file_hybridkit_identity_v1_identity_proto_depIdxs = []int32{
-	10, // 0: hybridkit.identity.v1.CheckLicencesResponse.report:type_name -> hybridkit.identity.v1.LicenceReport
-	14, // 1: hybridkit.identity.v1.CheckLicencesResponse.findings:type_name -> hybridkit.identity.v1.Finding
-	11, // 2: hybridkit.identity.v1.LicenceReport.p1_seats:type_name -> hybridkit.identity.v1.Seats
-	11, // 3: hybridkit.identity.v1.LicenceReport.p2_seats:type_name -> hybridkit.identity.v1.Seats
-	12, // 4: hybridkit.identity.v1.LicenceReport.skus:type_name -> hybridkit.identity.v1.Sku
-	13, // 5: hybridkit.identity.v1.Sku.premium_plans:type_name -> hybridkit.identity.v1.ServicePlan
+	11, // 0: hybridkit.identity.v1.CheckLicencesResponse.report:type_name -> hybridkit.identity.v1.LicenceReport
+	15, // 1: hybridkit.identity.v1.CheckLicencesResponse.findings:type_name -> hybridkit.identity.v1.Finding
+	12, // 2: hybridkit.identity.v1.LicenceReport.p1_seats:type_name -> hybridkit.identity.v1.Seats
+	12, // 3: hybridkit.identity.v1.LicenceReport.p2_seats:type_name -> hybridkit.identity.v1.Seats
+	13, // 4: hybridkit.identity.v1.LicenceReport.skus:type_name -> hybridkit.identity.v1.Sku
+	14, // 5: hybridkit.identity.v1.Sku.premium_plans:type_name -> hybridkit.identity.v1.ServicePlan
 	0,  // 6: hybridkit.identity.v1.Finding.severity:type_name -> hybridkit.identity.v1.Severity
 	1,  // 7: hybridkit.identity.v1.UnavailableSource.licence:type_name -> hybridkit.identity.v1.EntraLicence
-	48, // 8: hybridkit.identity.v1.CheckSyncRequest.stale_after:type_name -> google.protobuf.Duration
-	18, // 9: hybridkit.identity.v1.CheckSyncResponse.report:type_name -> hybridkit.identity.v1.SyncReport
-	14, // 10: hybridkit.identity.v1.CheckSyncResponse.findings:type_name -> hybridkit.identity.v1.Finding
-	49, // 11: hybridkit.identity.v1.SyncReport.last_sync_time:type_name -> google.protobuf.Timestamp
-	48, // 12: hybridkit.identity.v1.SyncReport.since_last_sync:type_name -> google.protobuf.Duration
-	48, // 13: hybridkit.identity.v1.SyncReport.stale_after:type_name -> google.protobuf.Duration
-	19, // 14: hybridkit.identity.v1.SyncReport.configuration:type_name -> hybridkit.identity.v1.SyncConfiguration
-	21, // 15: hybridkit.identity.v1.SyncReport.users:type_name -> hybridkit.identity.v1.UserCounts
-	15, // 16: hybridkit.identity.v1.SyncReport.unavailable:type_name -> hybridkit.identity.v1.UnavailableSource
-	20, // 17: hybridkit.identity.v1.SyncConfiguration.features:type_name -> hybridkit.identity.v1.SyncFeature
-	24, // 18: hybridkit.identity.v1.CheckSsprResponse.report:type_name -> hybridkit.identity.v1.SsprReport
-	14, // 19: hybridkit.identity.v1.CheckSsprResponse.findings:type_name -> hybridkit.identity.v1.Finding
-	25, // 20: hybridkit.identity.v1.SsprReport.inferred_scope:type_name -> hybridkit.identity.v1.InferredSsprScope
-	26, // 21: hybridkit.identity.v1.SsprReport.methods_policy:type_name -> hybridkit.identity.v1.AuthenticationMethodsPolicy
-	15, // 22: hybridkit.identity.v1.SsprReport.unavailable:type_name -> hybridkit.identity.v1.UnavailableSource
+	53, // 8: hybridkit.identity.v1.CheckSyncRequest.stale_after:type_name -> google.protobuf.Duration
+	19, // 9: hybridkit.identity.v1.CheckSyncResponse.report:type_name -> hybridkit.identity.v1.SyncReport
+	15, // 10: hybridkit.identity.v1.CheckSyncResponse.findings:type_name -> hybridkit.identity.v1.Finding
+	54, // 11: hybridkit.identity.v1.SyncReport.last_sync_time:type_name -> google.protobuf.Timestamp
+	53, // 12: hybridkit.identity.v1.SyncReport.since_last_sync:type_name -> google.protobuf.Duration
+	53, // 13: hybridkit.identity.v1.SyncReport.stale_after:type_name -> google.protobuf.Duration
+	20, // 14: hybridkit.identity.v1.SyncReport.configuration:type_name -> hybridkit.identity.v1.SyncConfiguration
+	22, // 15: hybridkit.identity.v1.SyncReport.users:type_name -> hybridkit.identity.v1.UserCounts
+	16, // 16: hybridkit.identity.v1.SyncReport.unavailable:type_name -> hybridkit.identity.v1.UnavailableSource
+	21, // 17: hybridkit.identity.v1.SyncConfiguration.features:type_name -> hybridkit.identity.v1.SyncFeature
+	25, // 18: hybridkit.identity.v1.CheckSsprResponse.report:type_name -> hybridkit.identity.v1.SsprReport
+	15, // 19: hybridkit.identity.v1.CheckSsprResponse.findings:type_name -> hybridkit.identity.v1.Finding
+	26, // 20: hybridkit.identity.v1.SsprReport.inferred_scope:type_name -> hybridkit.identity.v1.InferredSsprScope
+	27, // 21: hybridkit.identity.v1.SsprReport.methods_policy:type_name -> hybridkit.identity.v1.AuthenticationMethodsPolicy
+	16, // 22: hybridkit.identity.v1.SsprReport.unavailable:type_name -> hybridkit.identity.v1.UnavailableSource
 	2,  // 23: hybridkit.identity.v1.InferredSsprScope.scope:type_name -> hybridkit.identity.v1.SsprScope
-	49, // 24: hybridkit.identity.v1.AuthenticationMethodsPolicy.last_modified_time:type_name -> google.protobuf.Timestamp
-	27, // 25: hybridkit.identity.v1.AuthenticationMethodsPolicy.registration_campaign:type_name -> hybridkit.identity.v1.RegistrationCampaign
-	29, // 26: hybridkit.identity.v1.AuthenticationMethodsPolicy.methods:type_name -> hybridkit.identity.v1.AuthenticationMethodState
-	28, // 27: hybridkit.identity.v1.RegistrationCampaign.include_targets:type_name -> hybridkit.identity.v1.CampaignTarget
-	28, // 28: hybridkit.identity.v1.RegistrationCampaign.exclude_targets:type_name -> hybridkit.identity.v1.CampaignTarget
-	32, // 29: hybridkit.identity.v1.CheckAdminsResponse.report:type_name -> hybridkit.identity.v1.AdminReport
-	14, // 30: hybridkit.identity.v1.CheckAdminsResponse.findings:type_name -> hybridkit.identity.v1.Finding
-	33, // 31: hybridkit.identity.v1.AdminReport.admins:type_name -> hybridkit.identity.v1.Admin
-	36, // 32: hybridkit.identity.v1.AdminReport.conditional_access_policies:type_name -> hybridkit.identity.v1.ConditionalAccessPolicy
-	15, // 33: hybridkit.identity.v1.AdminReport.unavailable:type_name -> hybridkit.identity.v1.UnavailableSource
+	54, // 24: hybridkit.identity.v1.AuthenticationMethodsPolicy.last_modified_time:type_name -> google.protobuf.Timestamp
+	28, // 25: hybridkit.identity.v1.AuthenticationMethodsPolicy.registration_campaign:type_name -> hybridkit.identity.v1.RegistrationCampaign
+	30, // 26: hybridkit.identity.v1.AuthenticationMethodsPolicy.methods:type_name -> hybridkit.identity.v1.AuthenticationMethodState
+	29, // 27: hybridkit.identity.v1.RegistrationCampaign.include_targets:type_name -> hybridkit.identity.v1.CampaignTarget
+	29, // 28: hybridkit.identity.v1.RegistrationCampaign.exclude_targets:type_name -> hybridkit.identity.v1.CampaignTarget
+	33, // 29: hybridkit.identity.v1.CheckAdminsResponse.report:type_name -> hybridkit.identity.v1.AdminReport
+	15, // 30: hybridkit.identity.v1.CheckAdminsResponse.findings:type_name -> hybridkit.identity.v1.Finding
+	34, // 31: hybridkit.identity.v1.AdminReport.admins:type_name -> hybridkit.identity.v1.Admin
+	37, // 32: hybridkit.identity.v1.AdminReport.conditional_access_policies:type_name -> hybridkit.identity.v1.ConditionalAccessPolicy
+	16, // 33: hybridkit.identity.v1.AdminReport.unavailable:type_name -> hybridkit.identity.v1.UnavailableSource
 	3,  // 34: hybridkit.identity.v1.Admin.type:type_name -> hybridkit.identity.v1.PrincipalType
-	34, // 35: hybridkit.identity.v1.Admin.roles:type_name -> hybridkit.identity.v1.HeldRole
+	35, // 35: hybridkit.identity.v1.Admin.roles:type_name -> hybridkit.identity.v1.HeldRole
 	4,  // 36: hybridkit.identity.v1.Admin.per_user_mfa:type_name -> hybridkit.identity.v1.PerUserMfaState
-	35, // 37: hybridkit.identity.v1.Admin.mfa_enforced_by:type_name -> hybridkit.identity.v1.MfaControl
-	35, // 38: hybridkit.identity.v1.Admin.mfa_gaps:type_name -> hybridkit.identity.v1.MfaControl
+	36, // 37: hybridkit.identity.v1.Admin.mfa_enforced_by:type_name -> hybridkit.identity.v1.MfaControl
+	36, // 38: hybridkit.identity.v1.Admin.mfa_gaps:type_name -> hybridkit.identity.v1.MfaControl
 	5,  // 39: hybridkit.identity.v1.HeldRole.state:type_name -> hybridkit.identity.v1.RoleAssignmentState
 	6,  // 40: hybridkit.identity.v1.MfaControl.kind:type_name -> hybridkit.identity.v1.MfaControlKind
 	7,  // 41: hybridkit.identity.v1.ConditionalAccessPolicy.state:type_name -> hybridkit.identity.v1.ConditionalAccessState
-	39, // 42: hybridkit.identity.v1.CheckLegacyAuthenticationResponse.report:type_name -> hybridkit.identity.v1.LegacyAuthenticationReport
-	14, // 43: hybridkit.identity.v1.CheckLegacyAuthenticationResponse.findings:type_name -> hybridkit.identity.v1.Finding
-	40, // 44: hybridkit.identity.v1.LegacyAuthenticationReport.policies:type_name -> hybridkit.identity.v1.LegacyBlockPolicy
-	49, // 45: hybridkit.identity.v1.LegacyAuthenticationReport.since_time:type_name -> google.protobuf.Timestamp
-	41, // 46: hybridkit.identity.v1.LegacyAuthenticationReport.by_client:type_name -> hybridkit.identity.v1.LegacyUsage
-	41, // 47: hybridkit.identity.v1.LegacyAuthenticationReport.by_user:type_name -> hybridkit.identity.v1.LegacyUsage
-	15, // 48: hybridkit.identity.v1.LegacyAuthenticationReport.unavailable:type_name -> hybridkit.identity.v1.UnavailableSource
+	40, // 42: hybridkit.identity.v1.CheckLegacyAuthenticationResponse.report:type_name -> hybridkit.identity.v1.LegacyAuthenticationReport
+	15, // 43: hybridkit.identity.v1.CheckLegacyAuthenticationResponse.findings:type_name -> hybridkit.identity.v1.Finding
+	41, // 44: hybridkit.identity.v1.LegacyAuthenticationReport.policies:type_name -> hybridkit.identity.v1.LegacyBlockPolicy
+	54, // 45: hybridkit.identity.v1.LegacyAuthenticationReport.since_time:type_name -> google.protobuf.Timestamp
+	42, // 46: hybridkit.identity.v1.LegacyAuthenticationReport.by_client:type_name -> hybridkit.identity.v1.LegacyUsage
+	42, // 47: hybridkit.identity.v1.LegacyAuthenticationReport.by_user:type_name -> hybridkit.identity.v1.LegacyUsage
+	16, // 48: hybridkit.identity.v1.LegacyAuthenticationReport.unavailable:type_name -> hybridkit.identity.v1.UnavailableSource
 	7,  // 49: hybridkit.identity.v1.LegacyBlockPolicy.state:type_name -> hybridkit.identity.v1.ConditionalAccessState
-	49, // 50: hybridkit.identity.v1.LegacyUsage.last_seen_time:type_name -> google.protobuf.Timestamp
-	44, // 51: hybridkit.identity.v1.CheckSecureScoreResponse.report:type_name -> hybridkit.identity.v1.SecureScoreReport
-	14, // 52: hybridkit.identity.v1.CheckSecureScoreResponse.findings:type_name -> hybridkit.identity.v1.Finding
-	49, // 53: hybridkit.identity.v1.SecureScoreReport.snapshot_time:type_name -> google.protobuf.Timestamp
-	45, // 54: hybridkit.identity.v1.SecureScoreReport.history:type_name -> hybridkit.identity.v1.SecureScorePoint
-	46, // 55: hybridkit.identity.v1.SecureScoreReport.comparative:type_name -> hybridkit.identity.v1.ComparativeScore
-	47, // 56: hybridkit.identity.v1.SecureScoreReport.actions:type_name -> hybridkit.identity.v1.SecureScoreAction
-	15, // 57: hybridkit.identity.v1.SecureScoreReport.unavailable:type_name -> hybridkit.identity.v1.UnavailableSource
-	49, // 58: hybridkit.identity.v1.SecureScorePoint.time:type_name -> google.protobuf.Timestamp
-	8,  // 59: hybridkit.identity.v1.IdentityService.CheckLicences:input_type -> hybridkit.identity.v1.CheckLicencesRequest
-	16, // 60: hybridkit.identity.v1.IdentityService.CheckSync:input_type -> hybridkit.identity.v1.CheckSyncRequest
-	22, // 61: hybridkit.identity.v1.IdentityService.CheckSspr:input_type -> hybridkit.identity.v1.CheckSsprRequest
-	30, // 62: hybridkit.identity.v1.IdentityService.CheckAdmins:input_type -> hybridkit.identity.v1.CheckAdminsRequest
-	37, // 63: hybridkit.identity.v1.IdentityService.CheckLegacyAuthentication:input_type -> hybridkit.identity.v1.CheckLegacyAuthenticationRequest
-	42, // 64: hybridkit.identity.v1.IdentityService.CheckSecureScore:input_type -> hybridkit.identity.v1.CheckSecureScoreRequest
-	9,  // 65: hybridkit.identity.v1.IdentityService.CheckLicences:output_type -> hybridkit.identity.v1.CheckLicencesResponse
-	17, // 66: hybridkit.identity.v1.IdentityService.CheckSync:output_type -> hybridkit.identity.v1.CheckSyncResponse
-	23, // 67: hybridkit.identity.v1.IdentityService.CheckSspr:output_type -> hybridkit.identity.v1.CheckSsprResponse
-	31, // 68: hybridkit.identity.v1.IdentityService.CheckAdmins:output_type -> hybridkit.identity.v1.CheckAdminsResponse
-	38, // 69: hybridkit.identity.v1.IdentityService.CheckLegacyAuthentication:output_type -> hybridkit.identity.v1.CheckLegacyAuthenticationResponse
-	43, // 70: hybridkit.identity.v1.IdentityService.CheckSecureScore:output_type -> hybridkit.identity.v1.CheckSecureScoreResponse
-	65, // [65:71] is the sub-list for method output_type
-	59, // [59:65] is the sub-list for method input_type
-	59, // [59:59] is the sub-list for extension type_name
-	59, // [59:59] is the sub-list for extension extendee
-	0,  // [0:59] is the sub-list for field type_name
+	54, // 50: hybridkit.identity.v1.LegacyUsage.last_seen_time:type_name -> google.protobuf.Timestamp
+	45, // 51: hybridkit.identity.v1.CheckSecureScoreResponse.report:type_name -> hybridkit.identity.v1.SecureScoreReport
+	15, // 52: hybridkit.identity.v1.CheckSecureScoreResponse.findings:type_name -> hybridkit.identity.v1.Finding
+	54, // 53: hybridkit.identity.v1.SecureScoreReport.snapshot_time:type_name -> google.protobuf.Timestamp
+	46, // 54: hybridkit.identity.v1.SecureScoreReport.history:type_name -> hybridkit.identity.v1.SecureScorePoint
+	47, // 55: hybridkit.identity.v1.SecureScoreReport.comparative:type_name -> hybridkit.identity.v1.ComparativeScore
+	48, // 56: hybridkit.identity.v1.SecureScoreReport.actions:type_name -> hybridkit.identity.v1.SecureScoreAction
+	16, // 57: hybridkit.identity.v1.SecureScoreReport.unavailable:type_name -> hybridkit.identity.v1.UnavailableSource
+	54, // 58: hybridkit.identity.v1.SecureScorePoint.time:type_name -> google.protobuf.Timestamp
+	52, // 59: hybridkit.identity.v1.CheckWritebackReadinessResponse.report:type_name -> hybridkit.identity.v1.WritebackReadinessReport
+	15, // 60: hybridkit.identity.v1.CheckWritebackReadinessResponse.findings:type_name -> hybridkit.identity.v1.Finding
+	8,  // 61: hybridkit.identity.v1.WritebackUserVerdict.reason:type_name -> hybridkit.identity.v1.WritebackVerdictReason
+	11, // 62: hybridkit.identity.v1.WritebackReadinessReport.licences:type_name -> hybridkit.identity.v1.LicenceReport
+	19, // 63: hybridkit.identity.v1.WritebackReadinessReport.sync:type_name -> hybridkit.identity.v1.SyncReport
+	25, // 64: hybridkit.identity.v1.WritebackReadinessReport.sspr:type_name -> hybridkit.identity.v1.SsprReport
+	51, // 65: hybridkit.identity.v1.WritebackReadinessReport.users:type_name -> hybridkit.identity.v1.WritebackUserVerdict
+	9,  // 66: hybridkit.identity.v1.IdentityService.CheckLicences:input_type -> hybridkit.identity.v1.CheckLicencesRequest
+	17, // 67: hybridkit.identity.v1.IdentityService.CheckSync:input_type -> hybridkit.identity.v1.CheckSyncRequest
+	23, // 68: hybridkit.identity.v1.IdentityService.CheckSspr:input_type -> hybridkit.identity.v1.CheckSsprRequest
+	31, // 69: hybridkit.identity.v1.IdentityService.CheckAdmins:input_type -> hybridkit.identity.v1.CheckAdminsRequest
+	38, // 70: hybridkit.identity.v1.IdentityService.CheckLegacyAuthentication:input_type -> hybridkit.identity.v1.CheckLegacyAuthenticationRequest
+	43, // 71: hybridkit.identity.v1.IdentityService.CheckSecureScore:input_type -> hybridkit.identity.v1.CheckSecureScoreRequest
+	49, // 72: hybridkit.identity.v1.IdentityService.CheckWritebackReadiness:input_type -> hybridkit.identity.v1.CheckWritebackReadinessRequest
+	10, // 73: hybridkit.identity.v1.IdentityService.CheckLicences:output_type -> hybridkit.identity.v1.CheckLicencesResponse
+	18, // 74: hybridkit.identity.v1.IdentityService.CheckSync:output_type -> hybridkit.identity.v1.CheckSyncResponse
+	24, // 75: hybridkit.identity.v1.IdentityService.CheckSspr:output_type -> hybridkit.identity.v1.CheckSsprResponse
+	32, // 76: hybridkit.identity.v1.IdentityService.CheckAdmins:output_type -> hybridkit.identity.v1.CheckAdminsResponse
+	39, // 77: hybridkit.identity.v1.IdentityService.CheckLegacyAuthentication:output_type -> hybridkit.identity.v1.CheckLegacyAuthenticationResponse
+	44, // 78: hybridkit.identity.v1.IdentityService.CheckSecureScore:output_type -> hybridkit.identity.v1.CheckSecureScoreResponse
+	50, // 79: hybridkit.identity.v1.IdentityService.CheckWritebackReadiness:output_type -> hybridkit.identity.v1.CheckWritebackReadinessResponse
+	73, // [73:80] is the sub-list for method output_type
+	66, // [66:73] is the sub-list for method input_type
+	66, // [66:66] is the sub-list for extension type_name
+	66, // [66:66] is the sub-list for extension extendee
+	0,  // [0:66] is the sub-list for field type_name
 }
 
 func init() { file_hybridkit_identity_v1_identity_proto_init() }
@@ -4322,8 +4839,8 @@ func file_hybridkit_identity_v1_identity_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_hybridkit_identity_v1_identity_proto_rawDesc), len(file_hybridkit_identity_v1_identity_proto_rawDesc)),
-			NumEnums:      8,
-			NumMessages:   40,
+			NumEnums:      9,
+			NumMessages:   44,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

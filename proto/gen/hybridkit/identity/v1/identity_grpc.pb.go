@@ -25,6 +25,7 @@ const (
 	IdentityService_CheckAdmins_FullMethodName               = "/hybridkit.identity.v1.IdentityService/CheckAdmins"
 	IdentityService_CheckLegacyAuthentication_FullMethodName = "/hybridkit.identity.v1.IdentityService/CheckLegacyAuthentication"
 	IdentityService_CheckSecureScore_FullMethodName          = "/hybridkit.identity.v1.IdentityService/CheckSecureScore"
+	IdentityService_CheckWritebackReadiness_FullMethodName   = "/hybridkit.identity.v1.IdentityService/CheckWritebackReadiness"
 )
 
 // IdentityServiceClient is the client API for IdentityService service.
@@ -53,6 +54,13 @@ type IdentityServiceClient interface {
 	// CheckSecureScore reports Microsoft Secure Score, its history and the identity improvement
 	// actions ranked by the points still available.
 	CheckSecureScore(ctx context.Context, in *CheckSecureScoreRequest, opts ...grpc.CallOption) (*CheckSecureScoreResponse, error)
+	// CheckWritebackReadiness reports whether SSPR with password writeback will work: licences,
+	// sync and SSPR from Graph, then the on-premises side from the directory service (over gRPC):
+	// for each synced, SSPR-enabled user (joined by onPremisesSecurityIdentifier, else
+	// onPremisesDistinguishedName), whether the connector account may write the password back.
+	// Without a reachable directory service the answer is partial: the cloud-side checks only,
+	// with directory_unavailable saying why.
+	CheckWritebackReadiness(ctx context.Context, in *CheckWritebackReadinessRequest, opts ...grpc.CallOption) (*CheckWritebackReadinessResponse, error)
 }
 
 type identityServiceClient struct {
@@ -123,6 +131,16 @@ func (c *identityServiceClient) CheckSecureScore(ctx context.Context, in *CheckS
 	return out, nil
 }
 
+func (c *identityServiceClient) CheckWritebackReadiness(ctx context.Context, in *CheckWritebackReadinessRequest, opts ...grpc.CallOption) (*CheckWritebackReadinessResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CheckWritebackReadinessResponse)
+	err := c.cc.Invoke(ctx, IdentityService_CheckWritebackReadiness_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // IdentityServiceServer is the server API for IdentityService service.
 // All implementations must embed UnimplementedIdentityServiceServer
 // for forward compatibility.
@@ -149,6 +167,13 @@ type IdentityServiceServer interface {
 	// CheckSecureScore reports Microsoft Secure Score, its history and the identity improvement
 	// actions ranked by the points still available.
 	CheckSecureScore(context.Context, *CheckSecureScoreRequest) (*CheckSecureScoreResponse, error)
+	// CheckWritebackReadiness reports whether SSPR with password writeback will work: licences,
+	// sync and SSPR from Graph, then the on-premises side from the directory service (over gRPC):
+	// for each synced, SSPR-enabled user (joined by onPremisesSecurityIdentifier, else
+	// onPremisesDistinguishedName), whether the connector account may write the password back.
+	// Without a reachable directory service the answer is partial: the cloud-side checks only,
+	// with directory_unavailable saying why.
+	CheckWritebackReadiness(context.Context, *CheckWritebackReadinessRequest) (*CheckWritebackReadinessResponse, error)
 	mustEmbedUnimplementedIdentityServiceServer()
 }
 
@@ -176,6 +201,9 @@ func (UnimplementedIdentityServiceServer) CheckLegacyAuthentication(context.Cont
 }
 func (UnimplementedIdentityServiceServer) CheckSecureScore(context.Context, *CheckSecureScoreRequest) (*CheckSecureScoreResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CheckSecureScore not implemented")
+}
+func (UnimplementedIdentityServiceServer) CheckWritebackReadiness(context.Context, *CheckWritebackReadinessRequest) (*CheckWritebackReadinessResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CheckWritebackReadiness not implemented")
 }
 func (UnimplementedIdentityServiceServer) mustEmbedUnimplementedIdentityServiceServer() {}
 func (UnimplementedIdentityServiceServer) testEmbeddedByValue()                         {}
@@ -306,6 +334,24 @@ func _IdentityService_CheckSecureScore_Handler(srv interface{}, ctx context.Cont
 	return interceptor(ctx, in, info, handler)
 }
 
+func _IdentityService_CheckWritebackReadiness_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CheckWritebackReadinessRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IdentityServiceServer).CheckWritebackReadiness(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IdentityService_CheckWritebackReadiness_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IdentityServiceServer).CheckWritebackReadiness(ctx, req.(*CheckWritebackReadinessRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // IdentityService_ServiceDesc is the grpc.ServiceDesc for IdentityService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -336,6 +382,10 @@ var IdentityService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CheckSecureScore",
 			Handler:    _IdentityService_CheckSecureScore_Handler,
+		},
+		{
+			MethodName: "CheckWritebackReadiness",
+			Handler:    _IdentityService_CheckWritebackReadiness_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
