@@ -101,6 +101,7 @@ func (s *Service) CheckWritebackReadiness(ctx context.Context, req *identityv1.C
 			for j, r := range results {
 				applyResult(verdicts[keyed[j]], r)
 			}
+			s.retryByDN(ctx, req.GetConnector(), cands, verdicts, keyed)
 		}
 	} else if s.directoryAddr == "" || candidatesUnknown != "" {
 		rep.DirectoryUnavailable = "the directory service is not configured (--directory-addr)"
@@ -353,4 +354,33 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// retryByDN asks again, by onPremisesDistinguishedName, for the users whose SID matched no
+// account (a SID that changed, for example after a migration with SID history). A failed retry
+// leaves the SID's verdict.
+func (s *Service) retryByDN(ctx context.Context, connector string, cands []candidate, verdicts []*identityv1.WritebackUserVerdict, keyed []int) {
+	var dns []string
+	var idx []int
+	for _, i := range keyed {
+		v, c := verdicts[i], cands[i].user
+		if !v.Found && v.JoinedBy == c.OnPremisesSecurityIdentifier && c.OnPremisesDistinguishedName != "" {
+			dns = append(dns, c.OnPremisesDistinguishedName)
+			idx = append(idx, i)
+		}
+	}
+	if len(dns) == 0 {
+		return
+	}
+	results, _, why := s.checkUsers(ctx, connector, dns)
+	if why != "" {
+		return
+	}
+	for j, r := range results {
+		if r.GetStatus() == directoryv1.LookupStatus_LOOKUP_STATUS_FOUND && r.GetCheck() != nil {
+			v := verdicts[idx[j]]
+			v.Reason, v.Detail, v.JoinedBy = identityv1.WritebackVerdictReason_WRITEBACK_VERDICT_REASON_UNSPECIFIED, "", dns[j]
+			applyResult(v, r)
+		}
+	}
 }

@@ -64,7 +64,8 @@ func startFakeDirectory(t *testing.T, f *fakeDirectory) string {
 }
 
 // writebackTenant is the sample tenant with four synced, SSPR-enabled users: Adele and Alex
-// (by SID), Diego (no SID: joined by DN) and Grady (by SID).
+// (by SID), Diego (no SID: joined by DN) and Grady (by SID, which the fake directory does not
+// know: found by DN on the retry).
 func writebackTenant() *graphemu.Tenant {
 	tn := graphemu.SampleTenant()
 	for i := range tn.UserRegistrationDetails {
@@ -94,7 +95,7 @@ func TestCheckWritebackReadinessWithDirectory(t *testing.T) {
 		sidPrefix + "1105": {Dn: "CN=Alex Wilber,OU=Marketing,DC=corp,DC=contoso,DC=com", AdminCount: true, Protected: true,
 			Cause:   directoryv1.FailureReason_FAILURE_REASON_ADMIN_SD_HOLDER,
 			Reasons: []*directoryv1.Reason{{Code: directoryv1.FailureReason_FAILURE_REASON_ADMIN_SD_HOLDER, Detail: "adminCount=1"}}},
-		sidPrefix + "1107": {Dn: "CN=Grady Archie,OU=Engineering,DC=corp,DC=contoso,DC=com",
+		"CN=Grady Archie,OU=Engineering,DC=corp,DC=contoso,DC=com": {Dn: "CN=Grady Archie,OU=Engineering,DC=corp,DC=contoso,DC=com",
 			Cause:   directoryv1.FailureReason_FAILURE_REASON_EXPLICIT_DENY,
 			Reasons: []*directoryv1.Reason{{Code: directoryv1.FailureReason_FAILURE_REASON_EXPLICIT_DENY, Right: directoryv1.WritebackRight_WRITEBACK_RIGHT_RESET_PASSWORD}}},
 	}}
@@ -159,10 +160,14 @@ func TestCheckWritebackReadinessWithDirectory(t *testing.T) {
 	if fail == nil || len(fail.GetEvidence()) != 3 || !strings.Contains(strings.Join(fail.GetEvidence(), "\n"), "alex.wilber@contoso.com: adminsdholder") {
 		t.Errorf("users-will-fail: %v", fail)
 	}
-	if len(f.calls) != 1 || len(f.calls[0]) != 4 || f.views[0] != directoryv1.VerdictView_VERDICT_VIEW_BASIC {
+	if d := got["grady.archie@contoso.com"]; d.GetJoinedBy() != "CN=Grady Archie,OU=Engineering,DC=corp,DC=contoso,DC=com" || !d.GetFound() {
+		t.Errorf("Grady: %v", d)
+	}
+	// The first call has every user, the retry Grady's DN (Diego's DN already missed).
+	if len(f.calls) != 2 || len(f.calls[0]) != 4 || len(f.calls[1]) != 1 || f.views[0] != directoryv1.VerdictView_VERDICT_VIEW_BASIC {
 		t.Errorf("directory calls %v views %v", f.calls, f.views)
 	}
-	if len(f.auth) != 1 || f.auth[0] != "Bearer the-callers-token" {
+	if len(f.auth) != 2 || f.auth[0] != "Bearer the-callers-token" {
 		t.Errorf("authorization forwarded: %q", f.auth)
 	}
 }

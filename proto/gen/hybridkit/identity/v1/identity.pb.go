@@ -4016,7 +4016,7 @@ type WritebackUserVerdict struct {
 	OnPremisesSecurityIdentifier string `protobuf:"bytes,3,opt,name=on_premises_security_identifier,json=onPremisesSecurityIdentifier,proto3" json:"on_premises_security_identifier,omitempty"`
 	// onPremisesDistinguishedName.
 	OnPremisesDistinguishedName string `protobuf:"bytes,4,opt,name=on_premises_distinguished_name,json=onPremisesDistinguishedName,proto3" json:"on_premises_distinguished_name,omitempty"`
-	// What was sent to the directory service: the SID, else the DN.
+	// What the verdict was found by: the SID, else the DN (also when the SID matched no account).
 	JoinedBy string `protobuf:"bytes,5,opt,name=joined_by,json=joinedBy,proto3" json:"joined_by,omitempty"`
 	// True when the directory service found the account.
 	Found bool `protobuf:"varint,6,opt,name=found,proto3" json:"found,omitempty"`
