@@ -19,12 +19,10 @@ import (
 	"unicode/utf8"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/hybridkit/hybridkit/platform/auth"
 	"github.com/hybridkit/hybridkit/platform/config"
 	"github.com/hybridkit/hybridkit/platform/store"
 	directoryv1 "github.com/hybridkit/hybridkit/proto/gen/hybridkit/directory/v1"
@@ -326,15 +324,12 @@ func runDirectoryRead(ctx context.Context, o *dirOpts, stdout, stderr io.Writer)
 	}
 	var svc directoryv1.DirectoryServiceServer
 	if o.server != "" {
-		cc, err := grpc.NewClient(o.server, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		var cc *grpc.ClientConn
+		ctx, cc, err = dialServer(ctx, o.server, o.token)
 		if err != nil {
 			return err
 		}
 		defer cc.Close()
-		if o.token == "" {
-			o.token = os.Getenv("HYBRIDKIT_TOKEN")
-		}
-		ctx = auth.OutgoingBearer(ctx, o.token)
 		svc = remoteDirectory{c: directoryv1.NewDirectoryServiceClient(cc)}
 	} else {
 		local, err := directory.NewFromConfig(ctx, o.cfg, nil, cliLogger(stderr))
@@ -480,15 +475,11 @@ func runDirectoryChange(ctx context.Context, o *dirOpts, stdout, stderr io.Write
 // runDirectoryChangeRemote runs grant, revoke or restore on the directory service at --server,
 // which acts with its own LDAP credentials, as the principal of --token (an operator).
 func runDirectoryChangeRemote(ctx context.Context, o *dirOpts, scope, backupID string, stdout io.Writer) error {
-	cc, err := grpc.NewClient(o.server, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	ctx, cc, err := dialServer(ctx, o.server, o.token)
 	if err != nil {
 		return err
 	}
 	defer cc.Close()
-	if o.token == "" {
-		o.token = os.Getenv("HYBRIDKIT_TOKEN")
-	}
-	ctx = auth.OutgoingBearer(ctx, o.token)
 	c := directoryv1.NewDirectoryServiceClient(cc)
 	var (
 		resp      proto.Message

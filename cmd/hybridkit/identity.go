@@ -11,13 +11,11 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 
-	"github.com/hybridkit/hybridkit/platform/auth"
 	"github.com/hybridkit/hybridkit/platform/config"
 	identityv1 "github.com/hybridkit/hybridkit/proto/gen/hybridkit/identity/v1"
 	"github.com/hybridkit/hybridkit/services/identity"
@@ -168,12 +166,13 @@ func runIdentity(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	req := c.request(f)
 	var svc identityv1.IdentityServiceServer
 	if *server != "" {
-		cc, err := grpc.NewClient(*server, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		var cc *grpc.ClientConn
+		var err error
+		ctx, cc, err = dialServer(ctx, *server, *token)
 		if err != nil {
 			return err
 		}
 		defer cc.Close()
-		ctx = auth.OutgoingBearer(ctx, *token)
 		svc = remoteIdentity{c: identityv1.NewIdentityServiceClient(cc)}
 	} else {
 		logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))

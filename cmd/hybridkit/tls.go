@@ -12,11 +12,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/encoding/protojson"
 
-	"github.com/hybridkit/hybridkit/platform/auth"
 	tlsanalysisv1 "github.com/hybridkit/hybridkit/proto/gen/hybridkit/tlsanalysis/v1"
 	"github.com/hybridkit/hybridkit/services/tlsanalysis"
 	"github.com/hybridkit/hybridkit/services/tlsanalysis/analysis"
@@ -172,12 +169,11 @@ func analyseLocal(ctx context.Context, roots, paths []string, bar *progressBar) 
 }
 
 func analyseRemote(ctx context.Context, server, token, display string, files []localFile, bar *progressBar) (*tlsanalysisv1.Analysis, error) {
-	cc, err := grpc.NewClient(server, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	ctx, cc, err := dialServer(ctx, server, token)
 	if err != nil {
 		return nil, err
 	}
 	defer cc.Close()
-	ctx = auth.OutgoingBearer(ctx, token)
 	stream, err := tlsanalysisv1.NewTlsAnalysisServiceClient(cc).UploadLogs(ctx)
 	if err != nil {
 		return nil, err
