@@ -57,7 +57,7 @@ func runTLS(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		fs.Usage()
 		return errors.New("tls analyze: no PATH given")
 	}
-	roots, abs, files, err := resolveLocal(fs.Args())
+	files, err := resolveLocal(fs.Args())
 	if err != nil {
 		return err
 	}
@@ -66,16 +66,13 @@ func runTLS(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	var total int64
 	for _, f := range files {
-		total += f.size
+		total += f.Size
 	}
 	bar := newProgressBar(stderr, total, *progress)
 	var an *tlsanalysisv1.Analysis
 	if *server == "" {
-		an, err = analyseLocal(ctx, roots, abs, bar)
+		an, err = analyseLocal(ctx, files, bar)
 	} else {
-		if *token == "" {
-			*token = os.Getenv("HYBRIDKIT_TOKEN")
-		}
 		an, err = analyseRemote(ctx, *server, *token, *display, files, bar)
 	}
 	bar.finish()
@@ -114,23 +111,18 @@ func runTLS(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	return err
 }
 
-type localFile struct {
-	name string
-	open func() (*os.File, error)
-	size int64
-}
-
 // resolveLocal lists the log files named by paths (folders walked): each folder is its own root,
 // a file's root is its folder.
-func resolveLocal(paths []string) (roots, abs []string, files []localFile, err error) {
+func resolveLocal(paths []string) ([]input.File, error) {
+	var roots, abs []string
 	for _, p := range paths {
 		a, err := filepath.Abs(p)
 		if err != nil {
-			return nil, nil, nil, err
+			return nil, err
 		}
 		fi, err := os.Stat(a)
 		if err != nil {
-			return nil, nil, nil, fmt.Errorf("tls analyze: %w", err)
+			return nil, fmt.Errorf("tls analyze: %w", err)
 		}
 		abs = append(abs, a)
 		if fi.IsDir() {
@@ -139,36 +131,26 @@ func resolveLocal(paths []string) (roots, abs []string, files []localFile, err e
 			roots = append(roots, filepath.Dir(a))
 		}
 	}
-	found, err := input.New(input.Options{}).Resolve(roots, abs)
+	files, err := input.New(input.Options{}).Resolve(roots, abs)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("tls analyze: %w", err)
+		return nil, fmt.Errorf("tls analyze: %w", err)
 	}
-	if len(found) == 0 {
-		return nil, nil, nil, fmt.Errorf("tls analyze: no log files (.log, .gz, .zip, .txt) in %s", strings.Join(paths, ", "))
+	if len(files) == 0 {
+		return nil, fmt.Errorf("tls analyze: no log files (.log, .gz, .zip, .txt) in %s", strings.Join(paths, ", "))
 	}
-	for _, f := range found {
-		lf := localFile{name: f.Name, open: f.Open}
-		if fh, err := f.Open(); err == nil {
-			if fi, err := fh.Stat(); err == nil {
-				lf.size = fi.Size()
-			}
-			fh.Close()
-		}
-		files = append(files, lf)
-	}
-	return roots, abs, files, nil
+	return files, nil
 }
 
 // analyseLocal analyses the files here, on as many goroutines as there are cores.
-func analyseLocal(ctx context.Context, roots, paths []string, bar *progressBar) (*tlsanalysisv1.Analysis, error) {
-	res, err := analysis.AnalyzePaths(ctx, analysis.Options{Progress: bar.set}, input.Options{}, roots, paths)
+func analyseLocal(ctx context.Context, files []input.File, bar *progressBar) (*tlsanalysisv1.Analysis, error) {
+	res, err := analysis.AnalyzeFiles(ctx, analysis.Options{Progress: bar.set}, input.Options{}, files)
 	if err != nil {
 		return nil, fmt.Errorf("tls analyze: %w", err)
 	}
 	return tlsanalysis.ToProto(res), nil
 }
 
-func analyseRemote(ctx context.Context, server, token, display string, files []localFile, bar *progressBar) (*tlsanalysisv1.Analysis, error) {
+func analyseRemote(ctx context.Context, server, token, display string, files []input.File, bar *progressBar) (*tlsanalysisv1.Analysis, error) {
 	ctx, cc, err := dialServer(ctx, server, token)
 	if err != nil {
 		return nil, err
@@ -192,10 +174,10 @@ func analyseRemote(ctx context.Context, server, token, display string, files []l
 	}
 	buf := make([]byte, 1<<20)
 	for _, f := range files {
-		if err := send(&tlsanalysisv1.UploadLogsRequest{Payload: &tlsanalysisv1.UploadLogsRequest_File{File: &tlsanalysisv1.UploadFile{Name: filepath.Base(f.name)}}}); err != nil {
+		if err := send(&tlsanalysisv1.UploadLogsRequest{Payload: &tlsanalysisv1.UploadLogsRequest_File{File: &tlsanalysisv1.UploadFile{Name: filepath.Base(f.Name)}}}); err != nil {
 			return nil, err
 		}
-		fh, err := f.open()
+		fh, err := f.Open()
 		if err != nil {
 			return nil, err
 		}
@@ -270,7 +252,7 @@ func (p *progressBar) draw(done int64) {
 	filled := int(frac * width)
 	rate := float64(done) / max(time.Since(p.start).Seconds(), 1e-3)
 	fmt.Fprintf(p.w, "\r[%s%s] %3.0f%%  %s of %s  %s/s ", strings.Repeat("#", filled), strings.Repeat("-", width-filled),
-		frac*100, tlsanalysis.HumanBytes(done), tlsanalysis.HumanBytes(p.total), tlsanalysis.HumanBytes(int64(rate)))
+		frac*100, report.FormatBytes(done), report.FormatBytes(p.total), report.FormatBytes(int64(rate)))
 }
 
 func (p *progressBar) finish() {

@@ -18,6 +18,7 @@ import (
 	tlsanalysisv1 "github.com/hybridkit/hybridkit/proto/gen/hybridkit/tlsanalysis/v1"
 	"github.com/hybridkit/hybridkit/services/tlsanalysis/analysis"
 	"github.com/hybridkit/hybridkit/services/tlsanalysis/input"
+	"github.com/hybridkit/hybridkit/services/tlsanalysis/report"
 )
 
 const operationPrefix = "operations/"
@@ -62,12 +63,7 @@ func (s *Service) CreateAnalysis(ctx context.Context, req *tlsanalysisv1.CreateA
 	}
 	var total int64
 	for _, f := range files {
-		if fh, err := f.Open(); err == nil {
-			if fi, err := fh.Stat(); err == nil {
-				total += fi.Size()
-			}
-			fh.Close()
-		}
+		total += f.Size
 	}
 	display := req.GetDisplayName()
 	if display == "" {
@@ -76,14 +72,13 @@ func (s *Service) CreateAnalysis(ctx context.Context, req *tlsanalysisv1.CreateA
 			display = fmt.Sprintf("%s and %d more", display, len(req.GetPaths())-1)
 		}
 	}
-	input, _ := protojson.Marshal(req)
-	run, err := s.store.CreateRun(ctx, store.Run{Kind: RunKind, State: store.RunRunning, Input: input,
-		ProgressText: fmt.Sprintf("0 of %s in %d files", HumanBytes(total), len(files))})
+	reqJSON, _ := protojson.Marshal(req)
+	run, err := s.store.CreateRun(ctx, store.Run{Kind: RunKind, State: store.RunRunning, Input: reqJSON,
+		ProgressText: fmt.Sprintf("0 of %s in %d files", report.FormatBytes(total), len(files))})
 	if err != nil {
 		return nil, rpcerr.Internal(ctx, s.logger, fmt.Errorf("storing the operation: %w", err))
 	}
-	paths := req.GetPaths()
-	err = s.ops.start(func(base context.Context) { s.analysePaths(base, run.ID, display, paths, total, len(files)) })
+	err = s.ops.start(func(base context.Context) { s.analyseFiles(base, run, display, files, total) })
 	if err != nil {
 		_, _ = s.store.UpdateRun(context.WithoutCancel(ctx), run.ID, func(r *store.Run) error {
 			r.State, r.Error = store.RunFailed, err.Error()
@@ -94,8 +89,10 @@ func (s *Service) CreateAnalysis(ctx context.Context, req *tlsanalysisv1.CreateA
 	return &tlsanalysisv1.CreateAnalysisResponse{Operation: operationOf(run)}, nil
 }
 
-// analysePaths runs one server-side analysis, reporting progress into the run at most twice a second.
-func (s *Service) analysePaths(ctx context.Context, id, display string, paths []string, total int64, files int) {
+// analyseFiles runs one server-side analysis of the files CreateAnalysis resolved, reporting
+// progress into the run at most twice a second.
+func (s *Service) analyseFiles(ctx context.Context, run store.Run, display string, files []input.File, total int64) {
+	id := run.ID
 	logger := s.logger.With("operation", operationPrefix+id)
 	var (
 		mu   sync.Mutex
@@ -112,12 +109,12 @@ func (s *Service) analysePaths(ctx context.Context, id, display string, paths []
 		if total > 0 {
 			frac = min(float64(read)/float64(total), 0.99)
 		}
-		text := fmt.Sprintf("%s read of %s in %d files", HumanBytes(read), HumanBytes(total), files)
+		text := fmt.Sprintf("%s read of %s in %d files", report.FormatBytes(read), report.FormatBytes(total), len(files))
 		if _, err := s.store.UpdateRun(ctx, id, func(r *store.Run) error { r.Progress, r.ProgressText = frac, text; return nil }); err != nil && ctx.Err() == nil {
 			logger.Warn("recording progress", "err", err)
 		}
 	}
-	res, err := analysis.AnalyzePaths(ctx, analysis.Options{Progress: progress}, input.Options{}, s.roots, paths)
+	res, err := analysis.AnalyzeFiles(ctx, analysis.Options{Progress: progress}, input.Options{}, files)
 	// Record the end even when the service is stopping.
 	done := context.WithoutCancel(ctx)
 	if err != nil {
@@ -134,7 +131,7 @@ func (s *Service) analysePaths(ctx context.Context, id, display string, paths []
 	an := ToProto(res)
 	an.DisplayName = display
 	an.Name = namePrefix + id
-	if err := s.finish(done, id, an); err != nil {
+	if err := s.finish(done, run, an); err != nil {
 		logger.Error("storing the analysis", "err", err)
 		_, _ = s.store.UpdateRun(done, id, func(r *store.Run) error { r.State, r.Error = store.RunFailed, "could not store the result"; return nil })
 	}
@@ -170,17 +167,4 @@ func operationOf(r store.Run) *tlsanalysisv1.Operation {
 		op.Analysis = namePrefix + r.ID
 	}
 	return op
-}
-
-// HumanBytes writes a byte count with a binary unit, for progress text.
-func HumanBytes(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
 }

@@ -265,7 +265,7 @@ func (s *Service) save(ctx context.Context, display string, res *analysis.Result
 		return nil, rpcerr.Internal(ctx, s.logger, fmt.Errorf("storing the analysis: %w", err))
 	}
 	an.Name = namePrefix + run.ID
-	if err := s.finish(ctx, run.ID, an); err != nil {
+	if err := s.finish(ctx, run, an); err != nil {
 		return nil, rpcerr.Internal(ctx, s.logger, err)
 	}
 	return an, nil
@@ -273,11 +273,8 @@ func (s *Service) save(ctx context.Context, display string, res *analysis.Result
 
 // finish stores a finished analysis: the whole as the run's JSON report, then the totals (for
 // listings) in the run, which marks it succeeded.
-func (s *Service) finish(ctx context.Context, id string, an *tlsanalysisv1.Analysis) error {
-	run, err := s.store.GetRun(ctx, id)
-	if err != nil {
-		return err
-	}
+func (s *Service) finish(ctx context.Context, run store.Run, an *tlsanalysisv1.Analysis) error {
+	id := run.ID
 	an.CreateTime = timestamppb.New(run.CreatedAt)
 	full, err := protojson.Marshal(an)
 	if err != nil {

@@ -254,12 +254,22 @@ func (a *Analyzer) Finish() *Result {
 // AnalyzePaths analyses the server-side files and folders under roots (see
 // input.Walker.Resolve) on in.Workers goroutines, GOMAXPROCS when zero.
 func AnalyzePaths(ctx context.Context, opts Options, in input.Options, roots, paths []string) (*Result, error) {
+	files, err := input.New(in).Resolve(roots, paths)
+	if err != nil {
+		return nil, err
+	}
+	return AnalyzeFiles(ctx, opts, in, files)
+}
+
+// AnalyzeFiles analyses files already resolved by input.Walker.Resolve, on
+// in.Workers goroutines, GOMAXPROCS when zero.
+func AnalyzeFiles(ctx context.Context, opts Options, in input.Options, files []input.File) (*Result, error) {
 	if in.Workers <= 0 {
 		in.Workers = runtime.GOMAXPROCS(0)
 	}
 	a := New(opts)
 	add := func(name string, r io.Reader) error { return a.AddFile(ctx, name, r) }
-	if err := input.New(in).WalkPaths(ctx, roots, paths, add); err != nil {
+	if err := input.New(in).WalkFiles(ctx, files, add); err != nil {
 		return nil, err
 	}
 	return a.Finish(), nil

@@ -16,6 +16,8 @@ type File struct {
 	// Name is the path as asked for (a folder's files: the folder's path joined
 	// with the file's), used in reports and for ordering.
 	Name string
+	// Size is the file's size in bytes when Resolve found it (compressed, for .gz and .zip).
+	Size int64
 	root string // the root, symbolic links resolved
 	rel  string // the file inside root, symbolic links resolved
 }
@@ -42,6 +44,13 @@ func (w *Walker) WalkPaths(ctx context.Context, roots, paths []string, fn WalkFu
 	if err != nil {
 		return err
 	}
+	return w.WalkFiles(ctx, files, fn)
+}
+
+// WalkFiles walks files that Resolve returned, in their order (see Walk),
+// Options.Workers at a time, so a caller that resolved them once (to check
+// the paths or total their sizes) does not resolve them again.
+func (w *Walker) WalkFiles(ctx context.Context, files []File, fn WalkFunc) error {
 	return w.each(ctx, len(files), false, func(ctx context.Context, i int, inParallel bool) error {
 		f, err := files[i].Open()
 		if err != nil {
@@ -156,7 +165,7 @@ func (w *Walker) confine(rs []string, full, asked string) (File, bool, error) {
 	case !fi.Mode().IsRegular():
 		return File{}, false, fmt.Errorf("input: %q is not a regular file", asked)
 	}
-	return File{Name: full, root: root, rel: rel}, false, nil
+	return File{Name: full, Size: fi.Size(), root: root, rel: rel}, false, nil
 }
 
 func (w *Walker) walkDir(rs []string, full string, dir File, add func(File)) error {
@@ -185,7 +194,11 @@ func (w *Walker) walkDir(rs []string, full string, dir File, add func(File)) err
 			return nil
 		}
 		relRoot, _ := filepath.Rel(dir.root, p)
-		add(File{Name: name, root: dir.root, rel: relRoot})
+		var size int64
+		if fi, err := d.Info(); err == nil {
+			size = fi.Size()
+		}
+		add(File{Name: name, Size: size, root: dir.root, rel: relRoot})
 		return nil
 	})
 }

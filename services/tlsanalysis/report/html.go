@@ -247,7 +247,7 @@ func buildHTMLView(an *tlsanalysisv1.Analysis, opts HTMLOptions) *htmlView {
 	}
 	v.Stats = []keyValue{
 		{"Files", fmtInt(an.GetFiles())},
-		{"Log text", fmtBytes(an.GetBytes())},
+		{"Log text", FormatBytes(an.GetBytes())},
 		{"Lines", fmtInt(an.GetLines())},
 		{"Malformed lines", fmtInt(an.GetMalformedLines())},
 		{"Incomplete sessions", fmtInt(an.GetIncompleteSessions())},

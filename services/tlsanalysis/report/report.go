@@ -145,8 +145,8 @@ func fmtPct(part, total int64) string {
 	return strconv.FormatFloat(math.Round(p*10)/10, 'f', 1, 64) + "%"
 }
 
-// fmtBytes is a byte count in decimal units.
-func fmtBytes(n int64) string {
+// FormatBytes writes a byte count in decimal units (kB, MB, GB), for reports and progress text.
+func FormatBytes(n int64) string {
 	const unit = 1000
 	if n < unit {
 		return strconv.FormatInt(n, 10) + " B"
