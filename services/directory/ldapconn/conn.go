@@ -267,9 +267,6 @@ func (c *Conn) do(ctx context.Context, op func(*ldap.Conn) error, retry func() b
 	return op(lc)
 }
 
-// always is the retry policy of reads that deliver nothing before they end.
-func always() bool { return true }
-
 // withTimeout is ctx bounded by the configured per-request timeout.
 func (c *Conn) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, c.cfg.timeout())

@@ -15,7 +15,6 @@ package checks
 import (
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 
 	identityv1 "github.com/hybridkit/hybridkit/proto/gen/hybridkit/identity/v1"
@@ -115,15 +114,6 @@ func plural(n int, one, many string) string {
 		return fmt.Sprintf("%d %s", n, one)
 	}
 	return fmt.Sprintf("%d %s", n, many)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func containsFold(list []string, s string) bool {

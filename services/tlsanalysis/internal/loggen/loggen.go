@@ -169,8 +169,6 @@ func withDefaults(cfg Config) Config {
 	return cfg
 }
 
-const server = "EX01"
-
 var (
 	receiveConnectors = []string{
 		`EX01\Default Frontend EX01`,
